@@ -1,0 +1,12 @@
+"""Per-request context handed from the protocol layer to the backend."""
+from dataclasses import dataclass
+from typing import Optional
+
+
+@dataclass
+class RequestContext:
+    account_id: str
+    region_id: Optional[str]
+    request_id: str
+    host: str = "ecs.aliyuncs.com"
+    client_token: Optional[str] = None
