@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the alicloud.ecs_images collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Instance helpers: describe an instance and its system disk, stop/start it and wait for its real states.
+
+All waits are built on ``waiters.wait_until``: bounded by a timeout, backing off from a short first delay,
+and failing at once when the instance goes somewhere it should not (it disappears, or falls back to the
+state it was leaving).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.disk_replace import lock_reasons
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import wait_until
+
+# Poll fast enough that waiting adds little to what the operation itself takes (a stop or a start takes
+# tens of seconds): the overshoot after a transition is at most MAX_DELAY.
+FIRST_DELAY = 0.5
+MAX_DELAY = 3.0
+
+
+def describe_instance(client, instance_id, region=None):
+    """The raw DescribeInstances item of ``instance_id`` in the region, or None."""
+    resp = client.call('DescribeInstances', {'InstanceIds': json.dumps([instance_id])}, region=region)
+    for item in (resp.get('Instances') or {}).get('Instance') or []:
+        if item.get('InstanceId') == instance_id:
+            return item
+    return None
+
+
+def describe_disk(client, disk_id, region=None):
+    """The raw DescribeDisks item of ``disk_id``, or None."""
+    resp = client.call('DescribeDisks', {'DiskIds': json.dumps([disk_id])}, region=region)
+    for item in (resp.get('Disks') or {}).get('Disk') or []:
+        if item.get('DiskId') == disk_id:
+            return item
+    return None
+
+
+def get_system_disk(client, instance_id, region=None):
+    """The raw DescribeDisks item of the instance's system disk, or None."""
+    resp = client.call('DescribeDisks', {'InstanceId': instance_id, 'DiskType': 'system'}, region=region)
+    disks = [d for d in (resp.get('Disks') or {}).get('Disk') or []
+             if d.get('InstanceId') == instance_id and (d.get('Type') or 'system') == 'system']
+    return disks[0] if disks else None
+
+
+def wait_instance(client, instance_id, status, timeout, region=None, leaving=None):
+    """Wait until the instance reports ``status``; returns the raw instance.
+
+    ``leaving``: the stable state the instance is moving away from (Running when stopping, Stopped when
+    starting). Once the instance has been seen in a transitional state, falling back to ``leaving`` fails at
+    once (the operation was rolled back); so does the instance disappearing.
+    Raises waiters.WaitTimeout when ``timeout`` passes.
+    """
+    seen = {'moved': False}
+
+    def fetch():
+        return describe_instance(client, instance_id, region=region)
+
+    def done(obj):
+        return obj is not None and obj.get('Status') == status
+
+    def failed(obj):
+        if obj is None:
+            return 'instance %s no longer exists' % instance_id
+        current = obj.get('Status')
+        if current not in (leaving, status):
+            seen['moved'] = True
+        elif current == leaving and seen['moved']:
+            return 'instance %s went back to %s instead of becoming %s' % (instance_id, leaving, status)
+        return None
+
+    return wait_until(fetch, done, failed=failed, timeout=timeout, first_delay=FIRST_DELAY,
+                      max_delay=MAX_DELAY, what='instance %s to be %s' % (instance_id, status))
+
+
+def settle_instance(client, instance, timeout, region=None):
+    """If the instance is Pending/Starting/Stopping, wait until it is Running or Stopped. Returns it."""
+    if instance.get('Status') not in ('Pending', 'Starting', 'Stopping'):
+        return instance
+    instance_id = instance['InstanceId']
+
+    def fetch():
+        return describe_instance(client, instance_id, region=region)
+
+    def done(obj):
+        return obj is not None and obj.get('Status') in ('Running', 'Stopped')
+
+    def failed(obj):
+        return 'instance %s no longer exists' % instance_id if obj is None else None
+
+    return wait_until(fetch, done, failed=failed, timeout=timeout, first_delay=FIRST_DELAY,
+                      max_delay=MAX_DELAY, what='instance %s to settle in Running or Stopped' % instance_id)
+
+
+def stop_instance(client, instance_id, timeout, force_stop=False, region=None):
+    """StopInstance, then wait for Stopped (always: nothing can follow a stop before it). Returns it."""
+    params = {'InstanceId': instance_id}
+    if force_stop:
+        params['ForceStop'] = True
+    client.call('StopInstance', params, region=region)
+    return wait_instance(client, instance_id, 'Stopped', timeout, region=region, leaving='Running')
+
+
+def start_instance(client, instance_id, timeout, region=None, wait=True):
+    """StartInstance and (when ``wait``) wait for Running. Returns the instance (None when not waiting)."""
+    client.call('StartInstance', {'InstanceId': instance_id}, region=region)
+    if not wait:
+        return None
+    return wait_instance(client, instance_id, 'Running', timeout, region=region, leaving='Stopped')
+
+
+def system_disk_replaced(instance, disk, instance_id, image_id):
+    """Has a replacement finished? The instance reports the new image and the new disk is In_use, unlocked."""
+    if disk is None or instance is None:
+        return False
+    return (disk.get('Status') == 'In_use' and disk.get('InstanceId') == instance_id
+            and not lock_reasons(disk) and instance.get('ImageId') == image_id and not lock_reasons(instance))
+
+
+def wait_system_disk_replaced(client, instance_id, disk_id, image_id, timeout, region=None):
+    """Wait until the new system disk ``disk_id`` is In_use without OperationLocks and the instance reports
+    ``image_id``. Returns ``(instance, disk)``. The instance is read only once the disk is ready."""
+
+    def fetch():
+        disk = describe_disk(client, disk_id, region=region)
+        instance = None
+        if disk is not None and disk.get('Status') == 'In_use' and not lock_reasons(disk):
+            instance = describe_instance(client, instance_id, region=region)
+        return {'disk': disk, 'instance': instance}
+
+    def done(obj):
+        return system_disk_replaced(obj['instance'], obj['disk'], instance_id, image_id)
+
+    def failed(obj):
+        disk = obj['disk']
+        if disk is None:
+            return None  # may not be listed yet
+        if disk.get('Status') in ('Available',) or (disk.get('InstanceId') and disk['InstanceId'] != instance_id):
+            return 'the new system disk %s is %s and not attached to instance %s' % (
+                disk_id, disk.get('Status'), instance_id)
+        return None
+
+    obj = wait_until(fetch, done, failed=failed, timeout=timeout, first_delay=FIRST_DELAY, max_delay=MAX_DELAY,
+                     what='the new system disk %s of instance %s to be in use' % (disk_id, instance_id))
+    return obj['instance'], obj['disk']
+

@@ -1,0 +1,439 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the alicloud.ecs_images collection
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: ecs_disk_replace
+short_description: Replace the system disk of an ECS instance with a public, custom, shared or marketplace image
+version_added: 0.1.0
+description:
+  - Rolls an image onto an existing Alibaba Cloud ECS instance by replacing its system disk (API
+    C(ReplaceSystemDisk)). The instance keeps its ID, IP addresses, data disks and identity; the system disk
+    gets a new disk ID and the content of the image.
+  - Idempotent. An instance that already runs O(image_id) is left alone (V(changed=false), nothing is
+    stopped) unless O(force=true).
+  - Safe. Everything that can be checked is checked before anything is changed - the image must exist in the
+    instance's region and be usable, O(system_disk_size) must fit the image and the current disk, the password
+    must follow the cloud's rules - and a Running instance is only stopped when O(stop=true).
+  - Sequence. Stop (when asked) and wait for C(Stopped); call C(ReplaceSystemDisk) with a client token (a retry
+    after a lost response never replaces twice); wait until the instance reports the new image and the new
+    system disk is C(In_use) with no operation locks; start the instance again when it was running (see
+    O(start)) and wait for C(Running). If anything fails after the instance was stopped, the error says which
+    state the instance was left in.
+  - One instance per task. To roll an image over many instances, run the task once per host with C(serial)
+    (see EXAMPLES).
+author:
+  - alicloud.ecs_images contributors
+options:
+  instance_id:
+    description:
+      - ID of the instance whose system disk is replaced. The instance must be in the region of the task
+        (O(region)).
+    type: str
+    required: true
+  image_id:
+    description:
+      - The image to put on the system disk - a public (system) image, a custom image of this account, an
+        image shared with this account, or a marketplace image.
+      - It must exist in the instance's region and be C(Available) or C(Deprecated). Custom images are
+        regional; copy one from another region first with M(alicloud.ecs_images.ecs_image_copy).
+    type: str
+    required: true
+  password:
+    description:
+      - New password of the instance's administrator account (root/Administrator).
+      - 8 to 30 characters with at least three of lower-case letters, upper-case letters, digits and the
+        special characters C(()`~!@#$%^&*-_+=|{}[]:;'<>,.?/).
+      - Exactly one of O(password), O(key_pair_name) and O(password_inherit) is required.
+      - Never logged nor returned.
+    type: str
+  key_pair_name:
+    description:
+      - Name of the SSH key pair to bind to the instance after the replacement (Linux images only).
+      - Exactly one of O(password), O(key_pair_name) and O(password_inherit) is required.
+    type: str
+  password_inherit:
+    description:
+      - Keep the password that is already set in the image (V(true)).
+      - Exactly one of O(password), O(key_pair_name) and O(password_inherit) is required; V(false) is refused
+        because it does not say how to log in.
+    type: bool
+  system_disk_size:
+    description:
+      - Size of the new system disk in GiB.
+      - Must be at least 20, at least the image's size and at least the current system disk's size (a system
+        disk cannot shrink); at most 500 for C(cloud) disks and 2048 for the other categories. A value that does
+        not fit is refused before anything is stopped.
+      - Default is the current system disk's size, or the image's size when that is larger.
+    type: int
+  stop:
+    description:
+      - Allow the module to stop a Running instance (the system disk can only be replaced while the instance is
+        C(Stopped)).
+      - With V(false), a Running instance makes the task fail before any change.
+    type: bool
+    default: false
+  force_stop:
+    description:
+      - Stop the instance forcibly (power off) instead of a clean shutdown. Only used when the module stops the
+        instance.
+    type: bool
+    default: false
+  start:
+    description:
+      - Whether to start the instance after the replacement.
+      - Default is to bring the instance back to the state it was in - started again when it was Running,
+        left Stopped when it was Stopped.
+      - V(true) also starts a Stopped instance that already runs O(image_id) (for example after an earlier run
+        failed to start it).
+    type: bool
+  force:
+    description:
+      - Replace the system disk even when the instance already runs O(image_id) (re-image it).
+    type: bool
+    default: false
+  wait:
+    description:
+      - Wait until the replacement has finished and, when the instance is started, until it is C(Running).
+      - With V(false) the module returns as soon as the last call was accepted. The waits that the next step
+        needs are always done (a stopped instance before the replacement, a finished replacement before a
+        start).
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds the whole task may spend waiting (stop, replacement and start together).
+    type: int
+    default: 900
+notes:
+  - Supports C(check_mode) (predicts whether a stop, a replacement and a start would happen, in RV(actions)) and
+    C(diff_mode) (the image, status and system disk size before and after).
+  - The data disks, IP addresses, instance ID and tags are kept; everything on the old system disk is lost (the
+    old system disk is released by the cloud). Take a snapshot or image first if you need it.
+extends_documentation_fragment:
+  - alicloud.ecs_images.alicloud
+'''
+
+EXAMPLES = r'''
+- name: Replace the system disk of a stopped instance, log in with a key pair afterwards
+  alicloud.ecs_images.ecs_disk_replace:
+    region: cn-hangzhou
+    instance_id: i-bp1example0000000001
+    image_id: m-bp1example0000000002
+    key_pair_name: ops-key
+
+- name: Re-image a running instance; it is stopped, replaced and started again
+  alicloud.ecs_images.ecs_disk_replace:
+    instance_id: i-bp1example0000000001
+    image_id: aliyun_3_x64_20G_alibase_20240819.vhd
+    password: "{{ vault_root_password }}"
+    system_disk_size: 60
+    stop: true
+
+- name: Keep the password baked into the image; leave the instance stopped
+  alicloud.ecs_images.ecs_disk_replace:
+    instance_id: i-bp1example0000000001
+    image_id: m-bp1example0000000002
+    password_inherit: true
+    stop: true
+    start: false
+
+- name: What would happen? (check mode predicts stop / replace / start)
+  alicloud.ecs_images.ecs_disk_replace:
+    instance_id: i-bp1example0000000001
+    image_id: m-bp1example0000000002
+    key_pair_name: ops-key
+    stop: true
+  check_mode: true
+  register: prediction
+
+# Rolling replacement over a whole group: one instance per host, two hosts at a time,
+# stop at the first failure. Each host's inventory sets ecs_instance_id and ecs_region.
+- name: Roll the new image over the web tier
+  hosts: web
+  serial: 2
+  max_fail_percentage: 0
+  gather_facts: false
+  module_defaults:
+    group/alicloud.ecs_images.ecs:
+      region: "{{ ecs_region }}"
+  tasks:
+    - name: Replace the system disk (stop, replace, start)
+      alicloud.ecs_images.ecs_disk_replace:
+        instance_id: "{{ ecs_instance_id }}"
+        image_id: "{{ new_image_id }}"
+        key_pair_name: ops-key
+        stop: true
+      delegate_to: localhost
+
+    - name: Wait until the host answers again before the next batch starts
+      ansible.builtin.wait_for_connection:
+        timeout: 600
+'''
+
+RETURN = r'''
+changed:
+  description: Whether the instance was stopped, re-imaged or started.
+  returned: always
+  type: bool
+actions:
+  description:
+    - What the task did (or, in check mode, would do), in order - C(stop), C(replace), C(start).
+    - Empty when nothing was (or would be) changed.
+  returned: always
+  type: list
+  elements: str
+  sample: [stop, replace, start]
+instance:
+  description: The instance after the task (in check mode, the predicted state).
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Instance ID.
+      type: str
+      returned: always
+      sample: i-bp1example0000000001
+    status:
+      description: Instance status (C(Running), C(Stopped) ...).
+      type: str
+      returned: always
+      sample: Running
+    image_id:
+      description: The image the instance runs.
+      type: str
+      returned: always
+      sample: m-bp1example0000000002
+system_disk_id:
+  description:
+    - ID of the instance's system disk after the task (a replacement creates a new disk).
+    - V(null) in check mode when a replacement would happen (the new ID is not known yet).
+  returned: always
+  type: str
+  sample: d-bp1example0000000004
+system_disk_size:
+  description: Size in GiB of the system disk after the task (in check mode, the predicted size).
+  returned: always
+  type: int
+  sample: 40
+previous_system_disk_id:
+  description: ID of the system disk before the task (released by the cloud after a replacement).
+  returned: always
+  type: str
+  sample: d-bp1example0000000003
+previous_image_id:
+  description: The image the instance ran before the task.
+  returned: always
+  type: str
+  sample: centos_7_9_x64_20G_alibase_20240628.vhd
+'''
+
+import time
+
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.disk_replace import (
+    check_login_options,
+    login_params,
+    plan_replacement,
+)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import (
+    describe_instance,
+    get_system_disk,
+    settle_instance,
+    start_instance,
+    stop_instance,
+    wait_system_disk_replaced,
+)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout
+
+
+def find_image_regions(client, image_id, region):
+    """Regions other than ``region`` where this account sees ``image_id`` (used only to explain an error)."""
+    found = []
+    try:
+        resp = client.call('DescribeRegions', {})
+        regions = [r.get('RegionId') for r in (resp.get('Regions') or {}).get('Region') or []]
+        for other in regions:
+            if other and other != region and describe_image(client, image_id, region=other) is not None:
+                found.append(other)
+    except ApiError:
+        pass  # only used to word an error message better
+    return found
+
+
+class Replacer:
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.region = module.region
+        self.client = module.client()
+        self.instance_id = self.params['instance_id']
+        self.image_id = self.params['image_id']
+        self.deadline = time.time() + self.params['wait_timeout']
+        self.done = []          # steps that changed something: stop, replace, start
+        self.new_disk_id = None
+
+    def remaining(self):
+        return max(1, int(self.deadline - time.time() + 0.999))
+
+    def read(self):
+        instance = describe_instance(self.client, self.instance_id, region=self.region)
+        if instance is None:
+            self.module.fail('instance_id %s was not found in region %s; set region to the instance\'s region'
+                             % (self.instance_id, self.region))
+        if instance.get('Status') in ('Pending', 'Starting', 'Stopping'):
+            instance = settle_instance(self.client, instance, self.remaining(), region=self.region)
+        disk = get_system_disk(self.client, self.instance_id, region=self.region)
+        image = None
+        other_regions = None
+        if instance.get('ImageId') != self.image_id or self.params['force']:
+            image = describe_image(self.client, self.image_id, region=self.region)
+            if image is None:
+                other_regions = find_image_regions(self.client, self.image_id, self.region)
+        return instance, disk, image, other_regions
+
+    def state_after_failure(self):
+        """One line telling where the instance was left (best effort: the read may fail too)."""
+        try:
+            instance = describe_instance(self.client, self.instance_id, region=self.region)
+        except Exception as e:  # pylint: disable=broad-except
+            return ('the instance\'s current state could not be read (%s); it was last known Stopped by this task'
+                    % e)
+        if instance is None:
+            return 'the instance could no longer be found'
+        text = 'instance %s was left %s, running image %s' % (self.instance_id, instance.get('Status'),
+                                                               instance.get('ImageId'))
+        if 'replace' in self.done and instance.get('ImageId') == self.image_id:
+            text += ' (the replacement was done)'
+        elif 'replace' in self.done:
+            text += ' (the replacement was requested, new system disk %s)' % self.new_disk_id
+        else:
+            text += ' (the system disk was not replaced)'
+        if instance.get('Status') == 'Stopped':
+            text += '; rerun the task (add start: true if it should be Running) or start it yourself'
+        return text
+
+    def fail_after_change(self, error):
+        if isinstance(error, ApiError):
+            detail = str(error)
+            extra = {'error_code': error.code, 'request_id': error.request_id, 'action': error.action}
+        else:
+            detail = str(error)
+            extra = {}
+        if not self.done:
+            if isinstance(error, ApiError):
+                self.module.fail_api(error)
+            self.module.fail(detail)
+        self.module.fail('%s failed after %s: %s. State: %s' % (
+            'ecs_disk_replace', ', '.join(self.done), detail, self.state_after_failure()),
+            actions=self.done, **extra)
+
+    def apply(self, plan):
+        wait = self.params['wait']
+        instance = None
+        disk = None
+        try:
+            if plan['stop']:
+                self.done.append('stop')
+                instance = stop_instance(self.client, self.instance_id, self.remaining(),
+                                         force_stop=self.params['force_stop'], region=self.region)
+            if plan['replace']:
+                params = {'InstanceId': self.instance_id, 'ImageId': self.image_id,
+                          'SystemDisk.Size': plan['system_disk_size']}
+                params.update(login_params(self.params))
+                self.done.append('replace')
+                resp = self.client.call('ReplaceSystemDisk', params, client_token=True, region=self.region)
+                self.new_disk_id = resp.get('DiskId')
+                if wait or plan['start']:
+                    instance, disk = wait_system_disk_replaced(self.client, self.instance_id, self.new_disk_id,
+                                                               self.image_id, self.remaining(), region=self.region)
+            if plan['start']:
+                self.done.append('start')
+                instance = start_instance(self.client, self.instance_id, self.remaining(), region=self.region,
+                                          wait=wait)
+        except (ApiError, WaitTimeout) as e:
+            self.fail_after_change(e)
+        if instance is None or not wait:
+            instance = describe_instance(self.client, self.instance_id, region=self.region) or {}
+        if plan['replace'] and disk is None:
+            disk = {'DiskId': self.new_disk_id, 'Size': plan['system_disk_size']}
+        return instance, disk
+
+    def run(self):
+        msg = check_login_options(self.params)
+        if msg:
+            self.module.fail(msg)
+        if self.params['wait_timeout'] <= 0:
+            self.module.fail('wait_timeout must be a positive number of seconds')
+        if self.params['system_disk_size'] is not None and self.params['system_disk_size'] <= 0:
+            self.module.fail('system_disk_size must be a positive number of GiB')
+        try:
+            instance, disk, image, other_regions = self.read()
+        except ApiError as e:
+            self.module.fail_api(e)
+        except WaitTimeout as e:
+            self.module.fail('instance %s did not settle in Running or Stopped: %s' % (self.instance_id, e))
+        plan = plan_replacement(instance, disk, image, self.params, other_regions=other_regions)
+        if plan['error']:
+            self.module.fail(plan['error'])
+
+        disk = disk or {}
+        before = {'image_id': instance.get('ImageId'), 'status': instance.get('Status'),
+                  'system_disk_id': disk.get('DiskId'), 'system_disk_size': disk.get('Size')}
+        changed = bool(plan['actions'])
+        if self.module.check_mode or not changed:
+            after = {'image_id': self.image_id if plan['replace'] else before['image_id'],
+                     'status': plan['final_status'],
+                     'system_disk_id': None if plan['replace'] else before['system_disk_id'],
+                     'system_disk_size': plan['system_disk_size'] if plan['replace'] else before['system_disk_size']}
+        else:
+            final, new_disk = self.apply(plan)
+            new_disk = new_disk or disk
+            after = {'image_id': final.get('ImageId'), 'status': final.get('Status'),
+                     'system_disk_id': new_disk.get('DiskId'), 'system_disk_size': new_disk.get('Size')}
+        self.module.exit(
+            changed=changed,
+            actions=plan['actions'],
+            instance={'id': self.instance_id, 'status': after['status'], 'image_id': after['image_id']},
+            system_disk_id=after['system_disk_id'],
+            system_disk_size=after['system_disk_size'],
+            previous_system_disk_id=before['system_disk_id'],
+            previous_image_id=before['image_id'],
+            diff={'before': before, 'after': after},
+        )
+
+
+def main():
+    argument_spec = dict(
+        instance_id=dict(type='str', required=True),
+        image_id=dict(type='str', required=True),
+        password=dict(type='str', no_log=True),
+        key_pair_name=dict(type='str', no_log=False),
+        password_inherit=dict(type='bool', no_log=False),
+        system_disk_size=dict(type='int'),
+        stop=dict(type='bool', default=False),
+        force_stop=dict(type='bool', default=False),
+        start=dict(type='bool'),
+        force=dict(type='bool', default=False),
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=900),
+    )
+    module = AlicloudModule(
+        argument_spec,
+        supports_check_mode=True,
+        mutually_exclusive=[('password', 'key_pair_name', 'password_inherit')],
+        required_one_of=[('password', 'key_pair_name', 'password_inherit')],
+    )
+    Replacer(module).run()
+
+
+if __name__ == '__main__':
+    main()
