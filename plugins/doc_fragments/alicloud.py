@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) alicloud.ecs_images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # Common options: alicloud.ecs_images.alicloud
+    # Must match plugins/module_utils/base.py COMMON_ARGUMENT_SPEC exactly.
+    DOCUMENTATION = r'''
+options:
+  access_key:
+    description:
+      - Alibaba Cloud AccessKey ID.
+      - When not set, the environment variable E(ALIBABA_CLOUD_ACCESS_KEY_ID) is used, then E(ALICLOUD_ACCESS_KEY),
+        then the O(profile), then the current profile of the aliyun CLI configuration C(~/.aliyun/config.json).
+      - An explicit option always wins over the environment, and the environment over a profile.
+    type: str
+    aliases: [alicloud_access_key]
+  secret_key:
+    description:
+      - Alibaba Cloud AccessKey secret, required together with O(access_key).
+      - Environment fallback E(ALIBABA_CLOUD_ACCESS_KEY_SECRET), then E(ALICLOUD_SECRET_KEY).
+    type: str
+    aliases: [alicloud_secret_key]
+  security_token:
+    description:
+      - STS security token for temporary credentials.
+      - Environment fallback E(ALIBABA_CLOUD_SECURITY_TOKEN), then E(ALICLOUD_SECURITY_TOKEN) (used together with
+        keys from the same source).
+    type: str
+    aliases: [alicloud_security_token]
+  region:
+    description:
+      - The region ID, for example V(cn-hangzhou).
+      - Environment fallback E(ALIBABA_CLOUD_REGION_ID), then E(ALICLOUD_REGION), then the C(region_id) of the
+        aliyun CLI profile. A region given explicitly is never overridden by a profile.
+      - Custom images are regional.
+    type: str
+    aliases: [alicloud_region]
+  profile:
+    description:
+      - Name of a profile in the aliyun CLI configuration file C(~/.aliyun/config.json) (or the file named by
+        E(ALIBABA_CLOUD_CONFIG_FILE)).
+      - Supported profile modes are C(AK), C(StsToken), C(RamRoleArn) and C(EcsRamRole).
+      - Environment fallback E(ALIBABA_CLOUD_PROFILE), then E(ALICLOUD_PROFILE).
+        Without any credentials the C(current) profile of that file is used.
+    type: str
+    aliases: [alicloud_profile]
+  assume_role_arn:
+    description:
+      - ARN of a RAM role to assume with STS C(AssumeRole) before calling ECS, for example
+        V(acs:ram::123456789012****:role/image-admin). The other credentials are used to assume it.
+      - Environment fallback E(ALIBABA_CLOUD_ROLE_ARN), then E(ALICLOUD_ASSUME_ROLE_ARN).
+    type: str
+    aliases: [alicloud_assume_role_arn]
+  assume_role_session_name:
+    description:
+      - Session name used with O(assume_role_arn).
+      - Environment fallback E(ALIBABA_CLOUD_ROLE_SESSION_NAME), then E(ALICLOUD_ASSUME_ROLE_SESSION_NAME).
+      - Defaults to V(ansible-alicloud-ecs-images).
+    type: str
+    aliases: [alicloud_assume_role_session_name]
+  ecs_role_name:
+    description:
+      - Name of the RAM role attached to the ECS instance Ansible runs on. Temporary credentials are read from the
+        instance metadata service (short timeout), so this only works on an ECS instance.
+      - Environment fallback E(ALIBABA_CLOUD_ECS_METADATA), then E(ALICLOUD_ECS_ROLE_NAME).
+    type: str
+    aliases: [alicloud_ecs_role_name]
+  endpoint:
+    description:
+      - ECS API endpoint to use instead of the public one, for example a VPC endpoint
+        V(ecs-vpc.cn-hangzhou.aliyuncs.com) or a local emulator V(http://127.0.0.1:8080).
+      - Without a scheme HTTPS is used; V(http://) is allowed.
+      - Environment fallback E(ALIBABA_CLOUD_ECS_ENDPOINT), then E(ALICLOUD_ECS_ENDPOINT).
+    type: str
+    aliases: [ecs_endpoint]
+  sts_endpoint:
+    description:
+      - STS endpoint used by O(assume_role_arn) and C(RamRoleArn) profiles.
+      - Defaults to C(sts.<region>.aliyuncs.com).
+      - Environment fallback E(ALIBABA_CLOUD_STS_ENDPOINT), then E(ALICLOUD_STS_ENDPOINT).
+    type: str
+  validate_certs:
+    description:
+      - Verify TLS certificates of HTTPS endpoints. Set to V(false) only for private endpoints with self-signed
+        certificates. The environment variable E(ALIBABA_CLOUD_CA_BUNDLE) may name a CA bundle.
+    type: bool
+    default: true
+requirements:
+  - python >= 3.9
+  - aliyun-python-sdk-core >= 2.16.1
+  - aliyun-python-sdk-ecs >= 4.24.83
+notes:
+  - Every API call is retried with jittered exponential backoff (0.5 s doubling to 10 s, at most 8 attempts and
+    120 s) on throttling, 5xx errors, timeouts and dropped connections. Create-like calls carry a C(ClientToken)
+    that is reused on every retry, so a lost response never creates a second resource.
+  - Failures report the API action, error code, message, request ID and the request parameters with secrets
+    masked.
+  - Use C(module_defaults) with the action group C(group/alicloud.ecs_images.ecs) to set credentials once.
+'''
+
+    # Wait options: alicloud.ecs_images.alicloud.wait
+    # Must match plugins/module_utils/base.py WAIT_ARGUMENT_SPEC (a module may override wait_timeout's default by
+    # documenting wait_timeout itself).
+    WAIT = r'''
+options:
+  wait:
+    description:
+      - Wait until the operation has finished (for example until the image is V(Available)).
+      - Waiting polls the real state, starting after about one second and backing off to at most ten seconds
+        between polls, and fails at once when the resource reaches a failed state.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait at most when O(wait=true).
+    type: int
+    default: 600
+'''

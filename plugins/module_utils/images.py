@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) alicloud.ecs_images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Image lookups and the one normalised image model."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import tags_to_dict
+
+# DescribeImages hides every image that is not Available unless Status is given.
+ALL_IMAGE_STATUSES = 'Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated'
+IMAGE_STATUSES = tuple(ALL_IMAGE_STATUSES.split(','))
+OWNER_ALIASES = ('system', 'self', 'others', 'marketplace')
+
+
+def describe_image(client, image_id, region=None):
+    """The raw image (any status, any owner the API shows by id), or None when it does not exist."""
+    response = client.call('DescribeImages', {'ImageId': image_id, 'Status': ALL_IMAGE_STATUSES},
+                           region=region)
+    for image in (response.get('Images') or {}).get('Image') or []:
+        if image.get('ImageId') == image_id:
+            return image
+    return None
+
+
+def find_images_by_name(client, name, owner='self', region=None):
+    """Images whose name is exactly ``name`` (the API's ImageName filter is fuzzy), every status."""
+    params = {'ImageName': name, 'Status': ALL_IMAGE_STATUSES, 'ImageOwnerAlias': owner}
+    images = client.paginate('DescribeImages', params, ('Images', 'Image'), region=region)
+    return [image for image in images if image.get('ImageName') == name]
+
+
+def list_images(client, filters, region=None):
+    """Every page of DescribeImages for ``filters`` (API parameter names); every status unless Status given."""
+    params = dict((k, v) for k, v in (filters or {}).items() if v is not None)
+    params.setdefault('Status', ALL_IMAGE_STATUSES)
+    images = client.paginate('DescribeImages', params, ('Images', 'Image'), region=region)
+    seen = set()
+    unique = []
+    for image in images:   # pages may overlap when images change between reads
+        if image.get('ImageId') in seen:
+            continue
+        seen.add(image.get('ImageId'))
+        unique.append(image)
+    return unique
+
+
+def _int(value, default=None):
+    if value is None or value == '':
+        return default
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return int(value)
+    match = re.match(r'\s*(-?\d+)', str(value))
+    return int(match.group(1)) if match else default
+
+
+def _bool(value):
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    if isinstance(value, (int, float)):
+        return bool(value)
+    return str(value).strip().lower() in ('true', '1', 'yes')
+
+
+def _str(value):
+    return None if value in (None, '') else value
+
+
+def normalize_disk_mapping(raw):
+    return {
+        'device': _str(raw.get('Device')),
+        'type': _str(raw.get('Type')),
+        'snapshot_id': _str(raw.get('SnapshotId')),
+        'size': _int(raw.get('Size')),
+        'format': _str(raw.get('Format')),
+        'import_oss_bucket': _str(raw.get('ImportOSSBucket')),
+        'import_oss_object': _str(raw.get('ImportOSSObject')),
+        'progress': _str(raw.get('Progress')),
+        'remain_time': _int(raw.get('RemainTime')),
+    }
+
+
+def normalize_image(raw):
+    """snake_case image model shared by every module (see docs/dev/ARCHITECTURE.md)."""
+    if raw is None:
+        return None
+    mappings = raw.get('DiskDeviceMappings') or {}
+    if isinstance(mappings, dict):
+        mappings = mappings.get('DiskDeviceMapping') or []
+    owner_id = raw.get('ImageOwnerId')
+    return {
+        'image_id': raw.get('ImageId'),
+        'name': _str(raw.get('ImageName')),
+        'description': raw.get('Description') or '',
+        'status': raw.get('Status'),
+        'progress': _int(raw.get('Progress'), 0),
+        'size': _int(raw.get('Size')),
+        'region_id': _str(raw.get('RegionId')),
+        'image_family': _str(raw.get('ImageFamily')),
+        'image_version': _str(raw.get('ImageVersion')),
+        'architecture': _str(raw.get('Architecture')),
+        'os_type': _str(raw.get('OSType')),
+        'os_name': _str(raw.get('OSNameEn') or raw.get('OSName')),
+        'platform': _str(raw.get('Platform')),
+        'boot_mode': _str(raw.get('BootMode')),
+        'owner_alias': _str(raw.get('ImageOwnerAlias')),
+        'owner_id': str(owner_id) if owner_id not in (None, '') else None,
+        'usage': _str(raw.get('Usage')),
+        'is_self_shared': _bool(raw.get('IsSelfShared')),
+        'is_copied': _bool(raw.get('IsCopied')),
+        'is_public': _bool(raw.get('IsPublic')),
+        'creation_time': _str(raw.get('CreationTime')),
+        'resource_group_id': _str(raw.get('ResourceGroupId')),
+        'tags': tags_to_dict(raw.get('Tags')),
+        'disk_device_mappings': [normalize_disk_mapping(m) for m in mappings],
+    }
+
+
+def sort_newest_first(images, key='creation_time'):
+    """Sort normalised images newest first (ISO 8601 strings sort chronologically); stable for ties."""
+    return sorted(images, key=lambda image: (image.get(key) or '', image.get('image_id') or ''), reverse=True)

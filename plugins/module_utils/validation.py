@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) alicloud.ecs_images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Client-side validation of names, descriptions and tags: fail before any API call, naming the option.
+
+The ``*_error`` functions are pure (return a message or None); the ``check_*`` functions fail the module.
+``module`` may be an AlicloudModule (has ``fail``) or an AnsibleModule (has ``fail_json``).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+MAX_TAGS = 20
+_CJK = u'\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff'
+_FIRST_CHAR = re.compile(u'^[A-Za-z%s]' % _CJK)
+_NAME_CHARS = re.compile(u'^[A-Za-z0-9%s.:_\\-]*$' % _CJK)
+_URL_PREFIX = re.compile(r'^https?://', re.IGNORECASE)
+_RESERVED_PREFIX = re.compile(r'^(aliyun|acs:)', re.IGNORECASE)
+
+NAME_RULE = ('2-128 characters, starting with a letter or a Chinese character, not starting with http:// or '
+             'https:// (nor aliyun or acs:), containing only letters, digits, ".", ":", "_" and "-"')
+DESCRIPTION_RULE = '2-256 characters, not starting with http:// or https://'
+
+
+def _text(value):
+    return value if isinstance(value, str) else str(value)
+
+
+def name_error(value):
+    """Rule check for image names, image families and similar names; returns a reason or None."""
+    value = _text(value)
+    if not 2 <= len(value) <= 128:
+        return 'must be 2-128 characters long (got %d)' % len(value)
+    if _URL_PREFIX.match(value):
+        return 'must not start with http:// or https://'
+    if _RESERVED_PREFIX.match(value):
+        return 'must not start with "aliyun" or "acs:"'
+    if not _FIRST_CHAR.match(value):
+        return 'must start with a letter or a Chinese character'
+    if not _NAME_CHARS.match(value):
+        bad = sorted(set(c for c in value if not _NAME_CHARS.match(c)))
+        return 'may contain only letters, digits, ".", ":", "_" and "-" (found %s)' % ', '.join(
+            repr(c) for c in bad)
+    return None
+
+
+def description_error(value):
+    value = _text(value)
+    if not 2 <= len(value) <= 256:
+        return 'must be 2-256 characters long (got %d)' % len(value)
+    if _URL_PREFIX.match(value):
+        return 'must not start with http:// or https://'
+    return None
+
+
+def tag_errors(tags):
+    """List of reasons why a tag dict is not acceptable (empty list when fine)."""
+    errors = []
+    if not isinstance(tags, dict):
+        return ['must be a dictionary of key: value']
+    if len(tags) > MAX_TAGS:
+        errors.append('at most %d tags are allowed (got %d)' % (MAX_TAGS, len(tags)))
+    for key, value in tags.items():
+        key = '' if key is None else _text(key)
+        if not key:
+            errors.append('tag keys must not be empty')
+            continue
+        if len(key) > 128:
+            errors.append('tag key %r is longer than 128 characters' % key)
+        if _RESERVED_PREFIX.match(key):
+            errors.append('tag key %r must not start with "aliyun" or "acs:"' % key)
+        if 'http://' in key.lower() or 'https://' in key.lower():
+            errors.append('tag key %r must not contain http:// or https://' % key)
+        value = '' if value is None else _text(value)
+        if len(value) > 128:
+            errors.append('value of tag %r is longer than 128 characters' % key)
+        if value.lower().startswith('acs:'):
+            errors.append('value of tag %r must not start with "acs:"' % key)
+        if 'http://' in value.lower() or 'https://' in value.lower():
+            errors.append('value of tag %r must not contain http:// or https://' % key)
+    return errors
+
+
+def _fail(module, msg):
+    if hasattr(module, 'fail'):
+        module.fail(msg)
+    else:
+        module.fail_json(msg=msg)
+
+
+def check_name(module, option, value):
+    """Fail unless ``value`` (if given) is a valid image-style name."""
+    if value is None:
+        return
+    reason = name_error(value)
+    if reason:
+        _fail(module, 'option %s: %r is not a valid name: it %s (rule: %s)' % (option, value, reason, NAME_RULE))
+
+
+def check_description(module, option, value):
+    if value is None:
+        return
+    reason = description_error(value)
+    if reason:
+        _fail(module, 'option %s: the description %s (rule: %s)' % (option, reason, DESCRIPTION_RULE))
+
+
+def check_tags(module, tags, option='tags'):
+    if tags is None:
+        return
+    errors = tag_errors(tags)
+    if errors:
+        _fail(module, 'option %s: %s' % (option, '; '.join(errors)))
