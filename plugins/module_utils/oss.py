@@ -1,0 +1,286 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) alicloud.ecs_images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""OSS helpers for ecs_image_import / ecs_image_export.
+
+Everything that talks to OSS goes through the ``oss2`` library with the module's own credentials
+(``AlicloudModule.oss_auth()``). The pure functions (format sniffing, endpoint resolution, export-key
+matching) have no OSS dependency and are unit-tested on their own.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+import traceback
+
+try:
+    import oss2
+    import oss2.exceptions
+    HAS_OSS2 = True
+    OSS2_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - depends on the controller
+    oss2 = None
+    HAS_OSS2 = False
+    OSS2_IMPORT_ERROR = traceback.format_exc()
+
+
+OSS_ENDPOINT_ENV = 'ALIBABA_CLOUD_OSS_ENDPOINT'
+
+# Argument spec shared by the modules that use OSS; documented by the ``alicloud.ecs_images.oss`` fragment.
+OSS_ARGUMENT_SPEC = dict(
+    oss_endpoint=dict(type='str'),
+)
+
+# Formats ImportImage accepts (the API compares case-insensitively); everything else must be converted.
+IMPORT_FORMATS = ('RAW', 'VHD', 'QCOW2')
+# Formats ExportImage can write.
+EXPORT_FORMATS = ('raw', 'vhd', 'qcow2', 'vmdk', 'vdi')
+
+QCOW2_MAGIC = b'QFI\xfb'
+VMDK_MAGIC = b'KDMV'
+VMDK_DESCRIPTOR = b'# Disk DescriptorFile'
+VHD_COOKIE = b'conectix'
+VDI_TEXT = b'<<< '            # "<<< Oracle VM VirtualBox Disk Image >>>\n" (text varies by producer)
+VDI_SIGNATURE = b'\x7f\x10\xda\xbe'   # 0xbeda107f little-endian at offset 0x40
+VDI_SIGNATURE_OFFSET = 0x40
+
+HEAD_BYTES = 512
+TAIL_BYTES = 512
+
+CONVERT_HINT = ("The cloud imports only %s images; convert other formats first, for example "
+                "'qemu-img convert -p -O qcow2 disk.vmdk disk.qcow2' (or -O raw / -O vpc for VHD), "
+                "upload the result and import that." % ', '.join(IMPORT_FORMATS))
+
+
+class OssCheckError(Exception):
+    """A pre-check found a problem; ``option`` names the module option at fault."""
+
+    def __init__(self, msg, option=None):
+        super(OssCheckError, self).__init__(msg)
+        self.msg = msg
+        self.option = option
+
+
+def sniff_format(head, tail=b''):
+    """Tell a disk image's format from its first and last bytes.
+
+    ``head``: the first bytes of the object (at least 72 for VDI); ``tail``: its last 512 bytes (or the
+    whole object when smaller). Returns 'QCOW2', 'VMDK', 'VDI', 'VHD' or 'RAW' (= none of the others).
+    """
+    head = head or b''
+    tail = tail or b''
+    if head[:4] == QCOW2_MAGIC:
+        return 'QCOW2'
+    if head[:4] == VMDK_MAGIC or head[:len(VMDK_DESCRIPTOR)] == VMDK_DESCRIPTOR:
+        return 'VMDK'
+    if head[VDI_SIGNATURE_OFFSET:VDI_SIGNATURE_OFFSET + 4] == VDI_SIGNATURE:
+        return 'VDI'
+    # A fixed VHD has its 512-byte footer at the end (some old tools wrote 511 bytes); a dynamic VHD
+    # also carries a copy of the footer at offset 0.
+    if tail[-512:-504] == VHD_COOKIE or tail[-511:-503] == VHD_COOKIE or head[:8] == VHD_COOKIE:
+        return 'VHD'
+    return 'RAW'
+
+
+def normalize_import_format(value):
+    """'raw' -> 'RAW'; None stays None. Does not validate."""
+    if value is None:
+        return None
+    return str(value).strip().upper()
+
+
+def check_import_format(declared, detected, where):
+    """Validate a declared import format against the accepted list and what the object looks like.
+
+    ``declared``: the user's format (any case) or None (then the detected one is used);
+    ``detected``: result of :func:`sniff_format` or None when the object could not be read.
+    Returns the format to send to ImportImage. Raises OssCheckError with an actionable message.
+    """
+    fmt = normalize_import_format(declared)
+    if fmt is not None and fmt not in IMPORT_FORMATS:
+        raise OssCheckError("%s: format %s is not accepted by ImportImage. %s" % (where, declared, CONVERT_HINT),
+                            option='format')
+    if detected is not None and detected not in IMPORT_FORMATS:
+        raise OssCheckError("%s: the object looks like a %s image. %s" % (where, detected, CONVERT_HINT),
+                            option='format')
+    if fmt is None:
+        return detected
+    if detected is not None and detected != fmt:
+        raise OssCheckError(
+            "%s: format is %s but the object looks like %s (%s). Set format to %s if the file is right, "
+            "or upload the intended file. %s"
+            % (where, fmt, detected, _looks_like_reason(detected), detected, CONVERT_HINT), option='format')
+    return fmt
+
+
+def _looks_like_reason(fmt):
+    return {
+        'QCOW2': "it starts with the qcow2 magic 'QFI\\xfb'",
+        'VHD': "it has a 'conectix' VHD footer",
+        'VMDK': "it starts with the VMDK magic 'KDMV'",
+        'VDI': 'it has the VirtualBox VDI signature',
+        'RAW': 'it has none of the qcow2, VHD, VMDK or VDI signatures',
+    }.get(fmt, '')
+
+
+def resolve_oss_endpoint(option, region, environ=None):
+    """oss_endpoint option > ALIBABA_CLOUD_OSS_ENDPOINT > https://oss-<region>.aliyuncs.com."""
+    environ = os.environ if environ is None else environ
+    endpoint = option or environ.get(OSS_ENDPOINT_ENV)
+    if not endpoint:
+        endpoint = 'https://oss-%s.aliyuncs.com' % region
+    endpoint = endpoint.strip().rstrip('/')
+    if '://' not in endpoint:
+        endpoint = 'https://' + endpoint
+    return endpoint
+
+
+_PREFIX_RE = re.compile(r'^[A-Za-z0-9]{1,30}$')
+
+
+def check_export_prefix(prefix):
+    """ExportImage's OSSPrefix: 1-30 letters and digits. Returns an error message or None."""
+    if prefix is None:
+        return None
+    if not _PREFIX_RE.match(prefix):
+        return ("oss_prefix %r is not valid: ExportImage accepts 1 to 30 letters and digits only "
+                "(no '/', '-', '_' or '.')" % prefix)
+    return None
+
+
+def export_key_pattern(image_id, prefix, image_format):
+    """Regex matching the object keys an export of ``image_id`` with ``prefix`` and ``image_format`` writes.
+
+    The cloud names them ``<prefix>_<image id>_<task id>...<.format>`` (a RAW export may be packed as
+    ``.raw.tar.gz``; multi-disk images add a disk part before the extension).
+    """
+    lead = re.escape(prefix) + '_' if prefix else ''
+    return re.compile(r'^%s%s_(?P<task>t-[A-Za-z0-9*]+)[^/]*\.%s(\.tar\.gz)?$'
+                      % (lead, re.escape(image_id), re.escape(image_format.lower())), re.IGNORECASE)
+
+
+def match_export_objects(keys, image_id, prefix, image_format):
+    """Group the keys of earlier exports by task id: {task_id: [keys...]} (sorted)."""
+    pattern = export_key_pattern(image_id, prefix, image_format)
+    found = {}
+    for key in keys:
+        m = pattern.match(key)
+        if m:
+            found.setdefault(m.group('task'), []).append(key)
+    return dict((k, sorted(v)) for k, v in found.items())
+
+
+def oss_error_text(err):
+    """Readable text of an oss2 exception (never includes credentials)."""
+    code = getattr(err, 'code', '') or ''
+    message = getattr(err, 'message', '') or ''
+    status = getattr(err, 'status', '')
+    request_id = getattr(err, 'request_id', '') or ''
+    if not code and not message:
+        body = getattr(err, 'body', '')
+        if isinstance(body, bytes):
+            body = body.decode('utf-8', 'replace')
+        message = str(body)[:300] if body else err.__class__.__name__
+    text = 'HTTP %s %s %s' % (status, code, message)
+    if request_id:
+        text += ' (OSS request id %s)' % request_id
+    return ' '.join(text.split())
+
+
+class OssClient:
+    """Thin oss2 wrapper bound to one endpoint and one auth object (from ``AlicloudModule.oss_auth()``)."""
+
+    def __init__(self, auth, endpoint, connect_timeout=10):
+        self.auth = auth
+        self.endpoint = endpoint
+        self.connect_timeout = connect_timeout
+        self.calls = 0
+        self._buckets = {}
+
+    def bucket(self, name):
+        if name not in self._buckets:
+            self._buckets[name] = oss2.Bucket(self.auth, self.endpoint, name, connect_timeout=self.connect_timeout,
+                                              enable_crc=False)
+        return self._buckets[name]
+
+    def check_bucket(self, name, option='oss_bucket'):
+        """Raise OssCheckError when the bucket does not exist or cannot be listed."""
+        self.calls += 1
+        try:
+            self.bucket(name).list_objects(max_keys=1)
+        except oss2.exceptions.NoSuchBucket:
+            raise OssCheckError("%s %r does not exist at %s" % (option, name, self.endpoint), option=option)
+        except oss2.exceptions.OssError as e:
+            raise OssCheckError("%s %r cannot be read at %s: %s" % (option, name, self.endpoint, oss_error_text(e)),
+                                option=option)
+
+    def head(self, bucket, key):
+        """Object size in bytes, or None when the object does not exist."""
+        self.calls += 1
+        try:
+            result = self.bucket(bucket).head_object(key)
+        except oss2.exceptions.NotFound:
+            return None
+        return int(result.content_length)
+
+    def read_range(self, bucket, key, start, end):
+        """Bytes start..end (inclusive)."""
+        self.calls += 1
+        return self.bucket(bucket).get_object(key, byte_range=(start, end)).read()
+
+    def sniff(self, bucket, key, size):
+        """Format of an object of ``size`` bytes, from a ranged read of its head and its tail."""
+        if size <= 0:
+            return 'RAW'
+        if size <= HEAD_BYTES + TAIL_BYTES:
+            data = self.read_range(bucket, key, 0, size - 1)[:size]
+            return sniff_format(data[:HEAD_BYTES], data[-TAIL_BYTES:])
+        head = self.read_range(bucket, key, 0, HEAD_BYTES - 1)[:HEAD_BYTES]
+        tail = self.read_range(bucket, key, size - TAIL_BYTES, size - 1)
+        if len(tail) > TAIL_BYTES:   # the server ignored the range: keep the end
+            tail = tail[-TAIL_BYTES:]
+        return sniff_format(head, tail)
+
+    def list_keys(self, bucket, prefix=''):
+        keys = []
+        marker = ''
+        while True:
+            self.calls += 1
+            result = self.bucket(bucket).list_objects(prefix=prefix, marker=marker, max_keys=1000)
+            keys.extend(o.key for o in result.object_list)
+            if not result.is_truncated or not result.next_marker:
+                return keys
+            marker = result.next_marker
+
+
+def oss_client(amodule, connect_timeout=10):
+    """OssClient for an AlicloudModule: its credentials and the resolved endpoint of its region."""
+    endpoint = resolve_oss_endpoint(amodule.params.get('oss_endpoint'), amodule.region)
+    return OssClient(amodule.oss_auth(), endpoint, connect_timeout=connect_timeout)
+
+
+def check_import_disk(client, disk, where):
+    """Pre-check one disk to import: bucket, object, format. Returns (format, size_bytes).
+
+    ``disk``: dict with oss_bucket, oss_object, format (may be None). Raises OssCheckError.
+    """
+    bucket, key = disk['oss_bucket'], disk['oss_object']
+    fmt = normalize_import_format(disk.get('format'))
+    if fmt is not None and fmt not in IMPORT_FORMATS:   # fail before any OSS call
+        check_import_format(fmt, None, where)
+    client.check_bucket(bucket)
+    try:
+        size = client.head(bucket, key)
+    except oss2.exceptions.OssError as e:
+        raise OssCheckError("%s: cannot read the object: %s" % (where, oss_error_text(e)), option='oss_object')
+    if size is None:
+        raise OssCheckError("%s: the object does not exist in bucket %r" % (where, bucket), option='oss_object')
+    try:
+        detected = client.sniff(bucket, key, size)
+    except oss2.exceptions.OssError as e:
+        raise OssCheckError("%s: cannot read the object to check its format: %s" % (where, oss_error_text(e)),
+                            option='oss_object')
+    return check_import_format(fmt, detected, where), size

@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+"""Unit tests of the OSS helpers' pure logic (plugins/module_utils/oss.py): format sniffing, format checks,
+endpoint resolution, export prefix and export object-key matching."""
+import os
+import struct
+import sys
+import tempfile
+
+import pytest
+
+try:
+    import ansible_collections.alicloud.ecs_images  # noqa: F401
+except ImportError:  # plain pytest outside an ansible_collections tree: make one
+    _root = tempfile.mkdtemp(prefix='ac-')
+    os.makedirs(os.path.join(_root, 'ansible_collections', 'alicloud'))
+    os.symlink(os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')),
+               os.path.join(_root, 'ansible_collections', 'alicloud', 'ecs_images'))
+    sys.path.insert(0, _root)
+
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.oss import (  # noqa: E402
+    IMPORT_FORMATS, OssCheckError, check_export_prefix, check_import_format, export_key_pattern,
+    match_export_objects, resolve_oss_endpoint, sniff_format)
+
+
+# ---------------------------------------------------------------- realistic headers of each format
+def qcow2_head():
+    # magic, version 3, backing file offset 0, size 0, cluster bits 16, virtual size 1 GiB
+    return b'QFI\xfb' + struct.pack('>IQIIQ', 3, 0, 0, 16, 1 << 30) + b'\0' * 480
+
+
+def vhd_footer(disk_type=2):
+    footer = bytearray(512)
+    footer[0:8] = b'conectix'
+    footer[8:12] = struct.pack('>I', 2)          # features
+    footer[12:16] = struct.pack('>I', 0x00010000)  # version
+    footer[60:64] = struct.pack('>I', disk_type)   # 2 fixed, 3 dynamic
+    return bytes(footer)
+
+
+def mbr_sector():
+    sector = bytearray(512)
+    sector[510:512] = b'\x55\xaa'
+    return bytes(sector)
+
+
+def vdi_head():
+    head = bytearray(512)
+    text = b'<<< Oracle VM VirtualBox Disk Image >>>\n'
+    head[0:len(text)] = text
+    head[0x40:0x44] = struct.pack('<I', 0xbeda107f)
+    return bytes(head)
+
+
+def vmdk_head():
+    return b'KDMV' + struct.pack('<I', 1) + b'\0' * 504
+
+
+@pytest.mark.parametrize('head, tail, expected', [
+    (qcow2_head(), b'\0' * 512, 'QCOW2'),
+    (mbr_sector(), vhd_footer(), 'VHD'),                       # fixed VHD: footer at the end only
+    (vhd_footer(3), vhd_footer(3), 'VHD'),                     # dynamic VHD: footer copy at 0 too
+    (mbr_sector(), vhd_footer()[:511] + b'', 'VHD'),           # old 511-byte footer
+    (vmdk_head(), b'\0' * 512, 'VMDK'),
+    (b'# Disk DescriptorFile\nversion=1\n', b'', 'VMDK'),
+    (vdi_head(), b'\0' * 512, 'VDI'),
+    (mbr_sector(), mbr_sector(), 'RAW'),
+    (b'', b'', 'RAW'),
+    (b'\0' * 512, b'\0' * 500 + b'conectix' + b'\0' * 4, 'RAW'),  # cookie at a wrong offset is not a footer
+])
+def test_sniff_format(head, tail, expected):
+    assert sniff_format(head, tail) == expected
+
+
+def test_sniff_prefers_head_magic_over_tail():
+    # a qcow2 whose last bytes happen to contain a VHD cookie is still qcow2
+    assert sniff_format(qcow2_head(), vhd_footer()) == 'QCOW2'
+
+
+@pytest.mark.parametrize('declared, detected, expected', [
+    ('raw', 'RAW', 'RAW'),
+    ('Qcow2', 'QCOW2', 'QCOW2'),
+    ('VHD', 'VHD', 'VHD'),
+    (None, 'VHD', 'VHD'),
+    ('vhd', None, 'VHD'),
+])
+def test_check_import_format_accepts(declared, detected, expected):
+    assert check_import_format(declared, detected, 'oss://b/k') == expected
+
+
+def test_check_import_format_rejects_unaccepted_format_with_conversion_hint():
+    with pytest.raises(OssCheckError) as err:
+        check_import_format('vmdk', None, 'oss://b/disk.vmdk')
+    msg = err.value.msg
+    assert err.value.option == 'format'
+    assert 'oss://b/disk.vmdk' in msg and 'vmdk' in msg
+    for fmt in IMPORT_FORMATS:
+        assert fmt in msg
+    assert 'qemu-img convert' in msg
+
+
+def test_check_import_format_rejects_mismatch():
+    with pytest.raises(OssCheckError) as err:
+        check_import_format('RAW', 'QCOW2', 'oss://b/k.raw')
+    assert 'format is RAW but the object looks like QCOW2' in err.value.msg
+    assert 'QFI' in err.value.msg
+
+
+def test_check_import_format_rejects_detected_vmdk_without_declared_format():
+    with pytest.raises(OssCheckError) as err:
+        check_import_format(None, 'VMDK', 'oss://b/k')
+    assert 'looks like a VMDK' in err.value.msg and 'qemu-img' in err.value.msg
+
+
+def test_declared_vhd_on_raw_file_is_refused():
+    # VHD declared, but no footer: the file is raw
+    with pytest.raises(OssCheckError) as err:
+        check_import_format('VHD', sniff_format(mbr_sector(), mbr_sector()), 'w')
+    assert 'looks like RAW' in err.value.msg
+
+
+@pytest.mark.parametrize('option, env, region, expected', [
+    ('http://127.0.0.1:9000/', {'ALIBABA_CLOUD_OSS_ENDPOINT': 'http://x'}, 'cn-hangzhou', 'http://127.0.0.1:9000'),
+    (None, {'ALIBABA_CLOUD_OSS_ENDPOINT': 'http://127.0.0.1:1'}, 'cn-hangzhou', 'http://127.0.0.1:1'),
+    (None, {}, 'cn-shanghai', 'https://oss-cn-shanghai.aliyuncs.com'),
+    ('oss-cn-hangzhou-internal.aliyuncs.com', {}, 'cn-hangzhou', 'https://oss-cn-hangzhou-internal.aliyuncs.com'),
+    ('', {}, 'eu-central-1', 'https://oss-eu-central-1.aliyuncs.com'),
+])
+def test_resolve_oss_endpoint(option, env, region, expected):
+    assert resolve_oss_endpoint(option, region, environ=env) == expected
+
+
+@pytest.mark.parametrize('prefix, ok', [
+    (None, True), ('nightly', True), ('A1' * 15, True), ('a' * 31, False), ('', False),
+    ('bad/prefix', False), ('with-dash', False), ('under_score', False), ('dot.ted', False),
+])
+def test_check_export_prefix(prefix, ok):
+    msg = check_export_prefix(prefix)
+    assert (msg is None) == ok
+    if not ok:
+        assert 'oss_prefix' in msg and '1 to 30 letters and digits' in msg
+
+
+def test_match_export_objects_groups_by_task_and_filters_image_prefix_and_format():
+    keys = [
+        'nightly_m-abc_t-111.qcow2',
+        'nightly_m-abc_t-222.qcow2',
+        'nightly_m-abc_t-222_data1.qcow2',
+        'nightly_m-abc_t-333.vhd',            # other format
+        'nightly_m-abcd_t-444.qcow2',         # other image (id prefix of ours)
+        'other_m-abc_t-555.qcow2',            # other prefix
+        'nightly_m-abc_t-666.qcow2.part',     # not a finished object
+        'm-abc_t-777.qcow2',                  # no prefix
+    ]
+    groups = match_export_objects(keys, 'm-abc', 'nightly', 'qcow2')
+    assert groups == {'t-111': ['nightly_m-abc_t-111.qcow2'],
+                      't-222': ['nightly_m-abc_t-222.qcow2', 'nightly_m-abc_t-222_data1.qcow2']}
+    assert match_export_objects(keys, 'm-abc', None, 'qcow2') == {'t-777': ['m-abc_t-777.qcow2']}
+
+
+def test_raw_export_packed_as_tar_gz_is_recognised():
+    assert export_key_pattern('m-1', 'p', 'raw').match('p_m-1_t-9.raw.tar.gz')
+    assert not export_key_pattern('m-1', 'p', 'raw').match('p_m-1_t-9.vhd')

@@ -1,0 +1,179 @@
+# -*- coding: utf-8 -*-
+"""Unit tests of the pure planning functions of ecs_image_import and ecs_image_export."""
+import os
+import sys
+import tempfile
+
+import pytest
+
+try:
+    import ansible_collections.alicloud.ecs_images  # noqa: F401
+except ImportError:  # plain pytest outside an ansible_collections tree: make one
+    _root = tempfile.mkdtemp(prefix='ac-')
+    os.makedirs(os.path.join(_root, 'ansible_collections', 'alicloud'))
+    os.symlink(os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')),
+               os.path.join(_root, 'ansible_collections', 'alicloud', 'ecs_images'))
+    sys.path.insert(0, _root)
+
+from ansible_collections.alicloud.ecs_images.plugins.modules import ecs_image_import as imp  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.modules import ecs_image_export as exp  # noqa: E402
+
+
+def params(**kw):
+    base = dict(name='img', oss_bucket=None, oss_object=None, format=None, disk_device_mappings=None,
+                architecture=None, platform=None, os_type=None, boot_mode=None, license_type=None, role_name=None,
+                description=None, tags=None, resource_group_id=None)
+    base.update(kw)
+    return base
+
+
+# ------------------------------------------------------------------ import: disks
+def test_build_disks_single():
+    disks = imp.build_disks(params(oss_bucket='b', oss_object='k.qcow2', format='qcow2'))
+    assert disks == [dict(oss_bucket='b', oss_object='k.qcow2', format='QCOW2', disk_image_size=None, device=None)]
+
+
+def test_build_disks_mappings_keep_order_and_sizes():
+    disks = imp.build_disks(params(disk_device_mappings=[
+        dict(oss_bucket='b', oss_object='sys.raw', format='raw', disk_image_size=40, device=None),
+        dict(oss_bucket='b2', oss_object='data.vhd', format=None, disk_image_size=100, device='/dev/xvdb')]))
+    assert [d['oss_object'] for d in disks] == ['sys.raw', 'data.vhd']
+    assert disks[0]['format'] == 'RAW' and disks[1]['format'] is None
+    assert disks[1]['device'] == '/dev/xvdb' and disks[1]['disk_image_size'] == 100
+
+
+def test_build_disks_refuses_vmdk_naming_the_option():
+    with pytest.raises(imp.PlanError) as err:
+        imp.build_disks(params(disk_device_mappings=[
+            dict(oss_bucket='b', oss_object='s.raw', format='RAW', disk_image_size=None, device=None),
+            dict(oss_bucket='b', oss_object='d.vmdk', format='VMDK', disk_image_size=None, device=None)]))
+    assert err.value.option == 'disk_device_mappings[1].format'
+    assert 'qemu-img' in err.value.msg and 'RAW, VHD, QCOW2' in err.value.msg
+
+
+@pytest.mark.parametrize('size', [0, 2049, -5])
+def test_build_disks_refuses_bad_size(size):
+    with pytest.raises(imp.PlanError) as err:
+        imp.build_disks(params(disk_device_mappings=[
+            dict(oss_bucket='b', oss_object='s.raw', format=None, disk_image_size=size, device=None)]))
+    assert err.value.option == 'disk_device_mappings[0].disk_image_size'
+
+
+def test_build_disks_refuses_more_than_17():
+    one = dict(oss_bucket='b', oss_object='s.raw', format=None, disk_image_size=None, device=None)
+    with pytest.raises(imp.PlanError) as err:
+        imp.build_disks(params(disk_device_mappings=[one] * 18))
+    assert 'at most 17' in err.value.msg
+
+
+def test_boot_mode_for_arm64():
+    assert imp.resolve_boot_mode('arm64', None) == 'UEFI'
+    assert imp.resolve_boot_mode('x86_64', None) is None
+    assert imp.resolve_boot_mode('x86_64', 'BIOS') == 'BIOS'
+    with pytest.raises(imp.PlanError) as err:
+        imp.resolve_boot_mode('arm64', 'BIOS')
+    assert err.value.option == 'boot_mode'
+
+
+def test_import_params_flattens_disks_and_drops_unset():
+    p = params(architecture='arm64', os_type='linux', tags={'team': 'web'}, role_name='R')
+    disks = [dict(oss_bucket='b', oss_object='s.raw', format='RAW', disk_image_size=40, device=None),
+             dict(oss_bucket='b', oss_object='d.vhd', format='VHD', disk_image_size=None, device=None)]
+    req = imp.import_params(p, disks, 'UEFI')
+    assert req['DiskDeviceMapping.1.OSSObject'] == 's.raw'
+    assert req['DiskDeviceMapping.1.DiskImageSize'] == 40
+    assert req['DiskDeviceMapping.2.Format'] == 'VHD'
+    assert 'DiskDeviceMapping.2.DiskImageSize' not in req
+    assert req['BootMode'] == 'UEFI' and req['Architecture'] == 'arm64' and req['RoleName'] == 'R'
+    assert req['Tag.1.Key'] == 'team' and req['Tag.1.Value'] == 'web'
+    assert 'Description' not in req and 'Platform' not in req
+    assert all(v is not None for v in req.values())
+
+
+# ------------------------------------------------------------------ import: existing image by name
+@pytest.mark.parametrize('status, action', [
+    ('Available', 'present'), ('Creating', 'join'), ('Waiting', 'join'), ('CreateFailed', 'failed'),
+    ('Deprecated', 'present'), ('UnAvailable', 'present'),
+])
+def test_plan_existing_every_status(status, action):
+    image = {'ImageId': 'm-1', 'ImageName': 'img', 'Status': status}
+    assert imp.plan_existing([image]) == (action, image)
+
+
+def test_plan_existing_none_imports():
+    assert imp.plan_existing([]) == ('import', None)
+
+
+def test_plan_existing_refuses_duplicates():
+    with pytest.raises(imp.PlanError) as err:
+        imp.plan_existing([{'ImageId': 'm-2', 'ImageName': 'img'}, {'ImageId': 'm-1', 'ImageName': 'img'}])
+    assert 'm-1, m-2' in err.value.msg and err.value.option == 'name'
+
+
+def test_source_mismatch():
+    image = {'ImageId': 'm-1', 'DiskDeviceMappings': {'DiskDeviceMapping': [
+        {'ImportOSSBucket': 'b', 'ImportOSSObject': 'a.raw'}]}}
+    same = [dict(oss_bucket='b', oss_object='a.raw')]
+    other = [dict(oss_bucket='b', oss_object='z.raw')]
+    assert imp.source_mismatch(image, same) is None
+    assert 'oss://b/a.raw' in imp.source_mismatch(image, other)
+    assert imp.source_mismatch({'ImageId': 'm-1'}, other) is None
+
+
+# ------------------------------------------------------------------ export: refusals
+def own(**kw):
+    image = {'ImageId': 'm-1', 'ImageOwnerAlias': 'self', 'Status': 'Available', 'ProductCode': '',
+             'IsSubscribed': False}
+    image.update(kw)
+    return image
+
+
+@pytest.mark.parametrize('image, needle', [
+    (None, 'does not exist'),
+    (own(ImageOwnerAlias='system'), 'not a custom image of this account'),
+    (own(ImageOwnerAlias='others'), 'not a custom image of this account'),
+    (own(ImageOwnerAlias='marketplace'), 'not a custom image of this account'),
+    (own(ProductCode='cmjj0123'), 'Marketplace'),
+    (own(IsSubscribed='true'), 'Marketplace'),
+    (own(Status='Creating'), 'status Creating'),
+    (own(Status='CreateFailed'), 'status CreateFailed'),
+])
+def test_refusal(image, needle):
+    msg = exp.refusal(image, 'm-1', 'cn-hangzhou')
+    assert msg and needle in msg and 'm-1' in msg
+
+
+def test_no_refusal_for_own_available_image():
+    assert exp.refusal(own(), 'm-1', 'cn-hangzhou') is None
+
+
+# ------------------------------------------------------------------ export: running tasks and earlier exports
+def attrs(bucket, obj, fmt):
+    return {'TaskId': 't', 'OperationProgressSet': {'OperationProgress': [{'RelatedItemSet': {'RelatedItem': [
+        {'Name': 'OSSBucket', 'Value': bucket}, {'Name': 'OSSObject', 'Value': obj},
+        {'Name': 'ImageFormat', 'Value': fmt}]}}]}}
+
+
+def test_classify_running():
+    pairs = [
+        ('t-a', attrs('b', 'p_m-1_t-a.qcow2', 'qcow2')),   # ours
+        ('t-b', attrs('b', 'p_m-1_t-b.vhd', 'vhd')),       # other format
+        ('t-c', attrs('other', 'p_m-1_t-c.qcow2', 'qcow2')),  # other bucket
+        ('t-d', attrs('b', 'q_m-1_t-d.qcow2', 'qcow2')),   # other prefix
+        ('t-e', None),                                     # unknown destination: joined
+    ]
+    matching, other = exp.classify_running(pairs, 'm-1', 'b', 'p', 'qcow2')
+    assert matching == ['t-a', 't-e']
+    assert other == ['t-b', 't-c', 't-d']
+
+
+def test_newest_export():
+    groups = {'t-1': ['p_m-1_t-1.raw'], 't-2': ['p_m-1_t-2.raw', 'p_m-1_t-2_data.raw']}
+    modified = {'p_m-1_t-1.raw': 200, 'p_m-1_t-2.raw': 100, 'p_m-1_t-2_data.raw': 150}
+    assert exp.newest_export(groups, modified) == ('t-1', ['p_m-1_t-1.raw'])
+    assert exp.newest_export({}, {}) == (None, [])
+
+
+def test_list_prefix():
+    assert exp.list_prefix('m-1', 'p') == 'p_m-1_'
+    assert exp.list_prefix('m-1', '') == 'm-1_'
