@@ -14,13 +14,19 @@ __metaclass__ = type
 
 import json
 
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.disk_replace import lock_reasons
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import wait_until
 
-# Poll fast enough that waiting adds little to what the operation itself takes (a stop or a start takes
-# tens of seconds): the overshoot after a transition is at most MAX_DELAY.
+# Poll so that waiting adds little to what the operation itself takes (a stop, a start or a replacement
+# takes tens of seconds): with a 1.2 growth factor the next poll comes at most ~20 % of the time already
+# waited after a transition, and never more than MAX_DELAY after it.
 FIRST_DELAY = 0.5
 MAX_DELAY = 3.0
+FACTOR = 1.2
+POLL = dict(first_delay=FIRST_DELAY, max_delay=MAX_DELAY, factor=FACTOR)
+# Consecutive polls that may miss an object (eventual consistency) before a wait fails.
+MISSING_TOLERANCE = 3
 
 
 def describe_instance(client, instance_id, region=None):
@@ -57,7 +63,7 @@ def wait_instance(client, instance_id, status, timeout, region=None, leaving=Non
     once (the operation was rolled back); so does the instance disappearing.
     Raises waiters.WaitTimeout when ``timeout`` passes.
     """
-    seen = {'moved': False}
+    seen = {'moved': False, 'missing': 0}
 
     def fetch():
         return describe_instance(client, instance_id, region=region)
@@ -67,7 +73,11 @@ def wait_instance(client, instance_id, status, timeout, region=None, leaving=Non
 
     def failed(obj):
         if obj is None:
-            return 'instance %s no longer exists' % instance_id
+            seen['missing'] += 1
+            if seen['missing'] >= MISSING_TOLERANCE:
+                return 'instance %s no longer exists' % instance_id
+            return None
+        seen['missing'] = 0
         current = obj.get('Status')
         if current not in (leaving, status):
             seen['moved'] = True
@@ -75,8 +85,8 @@ def wait_instance(client, instance_id, status, timeout, region=None, leaving=Non
             return 'instance %s went back to %s instead of becoming %s' % (instance_id, leaving, status)
         return None
 
-    return wait_until(fetch, done, failed=failed, timeout=timeout, first_delay=FIRST_DELAY,
-                      max_delay=MAX_DELAY, what='instance %s to be %s' % (instance_id, status))
+    return wait_until(fetch, done, failed=failed, timeout=timeout,
+                      what='instance %s to be %s' % (instance_id, status), **POLL)
 
 
 def settle_instance(client, instance, timeout, region=None):
@@ -94,8 +104,22 @@ def settle_instance(client, instance, timeout, region=None):
     def failed(obj):
         return 'instance %s no longer exists' % instance_id if obj is None else None
 
-    return wait_until(fetch, done, failed=failed, timeout=timeout, first_delay=FIRST_DELAY,
-                      max_delay=MAX_DELAY, what='instance %s to settle in Running or Stopped' % instance_id)
+    return wait_until(fetch, done, failed=failed, timeout=timeout,
+                      what='instance %s to settle in Running or Stopped' % instance_id, **POLL)
+
+
+def _call_transition(client, action, params, instance_id, heading, region=None):
+    """StopInstance/StartInstance. These calls take no ClientToken: when a retry after a lost response is
+    refused with IncorrectInstanceStatus because the first call did work (the instance is already in
+    ``heading``), that is success."""
+    try:
+        client.call(action, params, region=region)
+    except ApiError as err:
+        if err.code != 'IncorrectInstanceStatus' or err.attempts < 2:
+            raise
+        current = describe_instance(client, instance_id, region=region)
+        if current is None or current.get('Status') not in heading:
+            raise
 
 
 def stop_instance(client, instance_id, timeout, force_stop=False, region=None):
@@ -103,13 +127,14 @@ def stop_instance(client, instance_id, timeout, force_stop=False, region=None):
     params = {'InstanceId': instance_id}
     if force_stop:
         params['ForceStop'] = True
-    client.call('StopInstance', params, region=region)
+    _call_transition(client, 'StopInstance', params, instance_id, ('Stopping', 'Stopped'), region=region)
     return wait_instance(client, instance_id, 'Stopped', timeout, region=region, leaving='Running')
 
 
 def start_instance(client, instance_id, timeout, region=None, wait=True):
     """StartInstance and (when ``wait``) wait for Running. Returns the instance (None when not waiting)."""
-    client.call('StartInstance', {'InstanceId': instance_id}, region=region)
+    _call_transition(client, 'StartInstance', {'InstanceId': instance_id}, instance_id, ('Starting', 'Running'),
+                     region=region)
     if not wait:
         return None
     return wait_instance(client, instance_id, 'Running', timeout, region=region, leaving='Stopped')
@@ -137,16 +162,21 @@ def wait_system_disk_replaced(client, instance_id, disk_id, image_id, timeout, r
     def done(obj):
         return system_disk_replaced(obj['instance'], obj['disk'], instance_id, image_id)
 
+    missing = [0]
+
     def failed(obj):
         disk = obj['disk']
-        if disk is None:
-            return None  # may not be listed yet
+        if disk is None:  # may not be listed yet (eventual consistency), but not for long
+            missing[0] += 1
+            if missing[0] >= MISSING_TOLERANCE:
+                return 'the new system disk %s of instance %s was not found' % (disk_id, instance_id)
+            return None
         if disk.get('Status') in ('Available',) or (disk.get('InstanceId') and disk['InstanceId'] != instance_id):
             return 'the new system disk %s is %s and not attached to instance %s' % (
                 disk_id, disk.get('Status'), instance_id)
         return None
 
-    obj = wait_until(fetch, done, failed=failed, timeout=timeout, first_delay=FIRST_DELAY, max_delay=MAX_DELAY,
-                     what='the new system disk %s of instance %s to be in use' % (disk_id, instance_id))
+    obj = wait_until(fetch, done, failed=failed, timeout=timeout,
+                     what='the new system disk %s of instance %s to be in use' % (disk_id, instance_id), **POLL)
     return obj['instance'], obj['disk']
 

@@ -1,0 +1,157 @@
+# -*- coding: utf-8 -*-
+"""Unit tests of plugins/module_utils/instances.py against a scripted fake client (no network, no sleeping)."""
+import os
+import sys
+import tempfile
+
+import pytest
+
+try:
+    import ansible_collections.alicloud.ecs_images  # noqa: F401
+except ImportError:  # plain pytest outside an ansible_collections tree: make one
+    _root = tempfile.mkdtemp(prefix='ac-')
+    os.makedirs(os.path.join(_root, 'ansible_collections', 'alicloud'))
+    os.symlink(os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')),
+               os.path.join(_root, 'ansible_collections', 'alicloud', 'ecs_images'))
+    sys.path.insert(0, _root)
+
+from ansible_collections.alicloud.ecs_images.plugins.module_utils import instances  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (  # noqa: E402
+    WaitFailed,
+    WaitTimeout,
+)
+
+
+@pytest.fixture(autouse=True)
+def fast_polls(monkeypatch):
+    monkeypatch.setattr(instances, 'POLL', dict(first_delay=0.001, max_delay=0.001, factor=1.0))
+
+
+class FakeClient:
+    """Instance statuses come from a script: each DescribeInstances pops the next one (the last repeats)."""
+
+    def __init__(self, statuses, image_id='img-old', disks=None, errors=None):
+        self.statuses = list(statuses)
+        self.image_id = image_id
+        self.disks = list(disks or [])
+        self.errors = dict(errors or {})
+        self.log = []
+
+    def call(self, action, params=None, client_token=None, region=None):
+        self.log.append((action, dict(params or {})))
+        if action in self.errors:
+            raise self.errors.pop(action)
+        if action == 'DescribeInstances':
+            status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+            if status is None:
+                return {'Instances': {'Instance': []}}
+            return {'Instances': {'Instance': [{'InstanceId': 'i-1', 'Status': status, 'ImageId': self.image_id,
+                                               'OperationLocks': {'LockReason': []}}]}}
+        if action == 'DescribeDisks':
+            disk = self.disks.pop(0) if len(self.disks) > 1 else (self.disks[0] if self.disks else None)
+            return {'Disks': {'Disk': [disk] if disk else []}}
+        return {}
+
+    def actions(self):
+        return [a for a, _ in self.log]
+
+
+def test_stop_waits_through_stopping():
+    c = FakeClient(['Stopping', 'Stopping', 'Stopped'])
+    inst = instances.stop_instance(c, 'i-1', timeout=5, force_stop=True)
+    assert inst['Status'] == 'Stopped'
+    assert c.log[0] == ('StopInstance', {'InstanceId': 'i-1', 'ForceStop': True})
+    assert c.actions().count('DescribeInstances') == 3
+
+
+def test_stop_fails_at_once_when_instance_falls_back_to_running():
+    c = FakeClient(['Stopping', 'Running', 'Stopped'])
+    with pytest.raises(WaitFailed) as e:
+        instances.stop_instance(c, 'i-1', timeout=5)
+    assert 'went back to Running' in str(e.value)
+
+
+def test_stop_times_out_bounded():
+    c = FakeClient(['Stopping'])
+    with pytest.raises(WaitTimeout) as e:
+        instances.stop_instance(c, 'i-1', timeout=0.05)
+    assert not isinstance(e.value, WaitFailed) and 'timed out' in str(e.value)
+
+
+def test_instance_disappearing_fails_after_tolerance():
+    c = FakeClient(['Stopping', None, None, None, 'Stopped'])
+    with pytest.raises(WaitFailed) as e:
+        instances.stop_instance(c, 'i-1', timeout=5)
+    assert 'no longer exists' in str(e.value)
+    c = FakeClient(['Stopping', None, 'Stopped'])  # one miss is tolerated
+    assert instances.stop_instance(c, 'i-1', timeout=5)['Status'] == 'Stopped'
+
+
+def test_lost_stop_response_then_incorrect_status_on_retry_is_success():
+    err = ApiError('StopInstance', 'IncorrectInstanceStatus', 'The current status does not support this.',
+                   http_status=403, attempts=2)
+    c = FakeClient(['Stopping', 'Stopped'], errors={'StopInstance': err})
+    assert instances.stop_instance(c, 'i-1', timeout=5)['Status'] == 'Stopped'
+
+
+def test_incorrect_status_on_first_attempt_is_an_error():
+    err = ApiError('StartInstance', 'IncorrectInstanceStatus', 'no', http_status=403, attempts=1)
+    c = FakeClient(['Running'], errors={'StartInstance': err})
+    with pytest.raises(ApiError):
+        instances.start_instance(c, 'i-1', timeout=5)
+
+
+def test_start_without_wait_does_not_poll():
+    c = FakeClient(['Stopped'])
+    assert instances.start_instance(c, 'i-1', timeout=5, wait=False) is None
+    assert c.actions() == ['StartInstance']
+
+
+def test_settle_waits_for_stable_state():
+    c = FakeClient(['Starting', 'Running'])
+    inst = instances.settle_instance(c, {'InstanceId': 'i-1', 'Status': 'Starting'}, timeout=5)
+    assert inst['Status'] == 'Running'
+    c = FakeClient(['Running'])
+    same = {'InstanceId': 'i-1', 'Status': 'Stopped'}
+    assert instances.settle_instance(c, same, timeout=5) is same and c.log == []
+
+
+def disk(status, locks=(), instance_id='i-1'):
+    return {'DiskId': 'd-new', 'Status': status, 'InstanceId': instance_id, 'Size': 40,
+            'OperationLocks': {'OperationLock': [{'LockReason': r} for r in locks]}}
+
+
+def test_replacement_wait_needs_in_use_unlocked_disk_and_new_image():
+    c = FakeClient(['Stopped'], image_id='img-new',
+                   disks=[disk('Creating'), disk('In_use', locks=['replacing']), disk('In_use')])
+    inst, d = instances.wait_system_disk_replaced(c, 'i-1', 'd-new', 'img-new', timeout=5)
+    assert d['Status'] == 'In_use' and inst['ImageId'] == 'img-new'
+    # the instance is read only once the disk is ready
+    assert c.actions() == ['DescribeDisks', 'DescribeDisks', 'DescribeDisks', 'DescribeInstances']
+
+
+def test_replacement_wait_keeps_polling_until_instance_reports_image():
+    c = FakeClient(['Stopped'], image_id='img-old', disks=[disk('In_use')])
+    with pytest.raises(WaitTimeout):
+        instances.wait_system_disk_replaced(c, 'i-1', 'd-new', 'img-new', timeout=0.05)
+
+
+def test_replacement_wait_fails_on_detached_disk():
+    c = FakeClient(['Stopped'], disks=[disk('Available', instance_id='')])
+    with pytest.raises(WaitFailed) as e:
+        instances.wait_system_disk_replaced(c, 'i-1', 'd-new', 'img-new', timeout=5)
+    assert 'not attached' in str(e.value)
+
+
+def test_replacement_wait_fails_when_disk_never_appears():
+    c = FakeClient(['Stopped'], disks=[])
+    with pytest.raises(WaitFailed) as e:
+        instances.wait_system_disk_replaced(c, 'i-1', 'd-new', 'img-new', timeout=5)
+    assert 'not found' in str(e.value)
+
+
+def test_get_system_disk_filters_type_and_instance():
+    c = FakeClient(['Stopped'], disks=[{'DiskId': 'd-sys', 'Type': 'system', 'InstanceId': 'i-1'}])
+    assert instances.get_system_disk(c, 'i-1')['DiskId'] == 'd-sys'
+    assert c.log[0] == ('DescribeDisks', {'InstanceId': 'i-1', 'DiskType': 'system'})
