@@ -215,7 +215,8 @@ def wait_with_progress(fetch, done, failed, progress, timeout, schedule=None, wh
                        timeout_error=None, sleep=time.sleep, clock=time.time, first_object=None):
     """Poll ``fetch()`` until ``done(obj)``; ``failed(obj)`` returning a message raises RuntimeError at once,
     ``progress(obj)`` gives percent progress (or None). ``done`` and ``failed`` also get None (object gone). Waits at most ``timeout`` seconds, then raises
-    ``timeout_error(message)`` (default RuntimeError). ``first_object`` is an object already fetched (saves a
+    ``timeout_error(message)`` (default RuntimeError); both exceptions carry the last object as ``last``.
+    ``first_object`` is an object already fetched (saves a
     call). Returns the last object."""
     schedule = schedule or ProgressSchedule()
     timeout_error = timeout_error or RuntimeError
@@ -224,15 +225,19 @@ def wait_with_progress(fetch, done, failed, progress, timeout, schedule=None, wh
     while True:
         message = failed(obj) if failed else None
         if message:
-            raise RuntimeError(message)
+            error = RuntimeError(message)
+            error.last = obj
+            raise error
         if done(obj):
             return obj
         if obj is not None:
             schedule.observe(clock(), progress(obj))
         now = clock()
         if now >= deadline:
-            raise timeout_error('timed out after %s s waiting for %s (last seen: %s)'
-                                % (timeout, what, describe_progress(obj, progress)))
+            error = timeout_error('timed out after %s s waiting for %s (last seen: %s)'
+                                  % (timeout, what, describe_progress(obj, progress)))
+            error.last = obj
+            raise error
         sleep(max(0.0, min(schedule.next_delay(now), deadline - now)))
         obj = fetch()
 

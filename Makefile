@@ -1,0 +1,130 @@
+# alicloud.ecs_images - build, test and demo entry points.
+#
+#   make demo        venv + collection copy + emulator + playbooks/demo.yml
+#   make test        everything CI runs (what .ci/run calls)
+#
+# Individual steps: venv, collection, unit, integration, sanity, lint, molecule,
+# changelog-lint, bench, clean. `make help` lists them.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT        := $(CURDIR)
+PYTHON      ?= python3
+VENV        := $(ROOT)/.venv
+BIN         := $(VENV)/bin
+VPY         := $(BIN)/python
+COLLECTIONS := $(ROOT)/build/collections
+COLL        := $(COLLECTIONS)/ansible_collections/alicloud/ecs_images
+TARGETS     ?=
+JOBS        ?= 2
+SANITY_ARGS ?=
+PYTEST_ARGS ?=
+
+# The proxies are kept in make variables (pip and apt may need them in `make venv`)
+# but removed from the environment of every other recipe: both Alibaba Cloud SDKs send
+# 127.0.0.1 traffic through HTTP(S)_PROXY even when NO_PROXY lists it.
+PROXY_VARS  := http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+PROXY_ENV   := $(foreach v,$(PROXY_VARS),$(if $($(v)),$(v)='$($(v))'))
+unexport $(PROXY_VARS)
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_NOCOLOR := $(if $(CI),1,)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+ROLE_SCENARIOS = $(sort $(wildcard roles/*/molecule/*/molecule.yml))
+LINT_PATHS     = $(wildcard roles playbooks)
+
+.PHONY: help venv system-deps collection unit integration sanity lint yamllint ansible-lint \
+        molecule changelog-lint test demo bench clean
+
+help:
+	@echo "make demo            run playbooks/demo.yml against the local ECS emulator"
+	@echo "make test            venv, collection, unit, integration, sanity, lint, molecule, changelog-lint"
+	@echo "make venv            create .venv and install requirements-dev.txt + tests/emulator (idempotent)"
+	@echo "make collection      copy the tree to build/collections/ansible_collections/alicloud/ecs_images"
+	@echo "make unit            pytest tests/unit and tests/emulator/tests"
+	@echo "make integration     tests/integration/run.py (TARGETS='a b' to choose, JOBS=$(JOBS))"
+	@echo "make sanity          ansible-test sanity --venv --python 3.11 (offline get-pip stand-in)"
+	@echo "make lint            yamllint + ansible-lint (production profile) on roles/ and playbooks/"
+	@echo "make molecule        molecule test for every roles/*/molecule/<scenario>"
+	@echo "make changelog-lint  antsibull-changelog lint"
+	@echo "make bench           run every tests/benchmarks/*.py"
+
+# ---------------------------------------------------------------- environment
+system-deps:
+	@$(if $(PROXY_ENV),env $(PROXY_ENV)) bash scripts/system_deps.sh
+
+venv: system-deps
+	@$(if $(PROXY_ENV),env $(PROXY_ENV)) PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/venv.sh
+
+collection: venv
+	@$(VPY) scripts/build_collection.py --dest $(COLL)
+
+# ---------------------------------------------------------------- tests
+unit: venv
+	@echo "== unit: pytest tests/unit tests/emulator/tests"
+	@paths=""; for d in tests/unit tests/emulator/tests; do [ -d $$d ] && paths="$$paths $$d"; done; \
+	if [ -z "$$paths" ]; then echo "no unit tests yet"; exit 0; fi; \
+	$(VPY) -m pytest -q -n auto -p no:cacheprovider $(PYTEST_ARGS) $$paths
+
+integration: collection
+	@echo "== integration (from $(COLL))"
+	@cd $(COLL) && $(VPY) tests/integration/run.py --jobs $(JOBS) \
+	    --collections-path $(COLLECTIONS) $(TARGETS)
+
+sanity: collection
+	@echo "== sanity: ansible-test sanity --venv --python 3.11 (in $(COLL))"
+	@$(VPY) scripts/ansible_test_offline.py
+	@cd $(COLL) && $(BIN)/ansible-test sanity --venv --python 3.11 --color no $(SANITY_ARGS)
+
+yamllint: venv
+	@echo "== yamllint"
+	@$(VPY) -m yamllint -c .yamllint --strict .
+
+ansible-lint: collection
+	@echo "== ansible-lint (production profile): $(or $(LINT_PATHS),nothing to lint yet)"
+	@if [ -n "$(LINT_PATHS)" ]; then cd $(COLL) && $(BIN)/ansible-lint --offline --profile production $(LINT_PATHS); fi
+
+lint: yamllint ansible-lint
+
+molecule: collection
+	@echo "== molecule: $(or $(ROLE_SCENARIOS),no scenarios yet)"
+	@failed=""; for m in $(ROLE_SCENARIOS); do \
+	    role=$${m%%/molecule/*}; scen=$$(basename $$(dirname $$m)); \
+	    echo "-- molecule test -s $$scen in $$role"; \
+	    ( cd $(COLL)/$$role && $(BIN)/molecule test -s $$scen ) || failed="$$failed $$role:$$scen"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "molecule FAILED:$$failed"; exit 1; fi
+
+changelog-lint: venv
+	@echo "== antsibull-changelog lint"
+	@$(BIN)/antsibull-changelog lint
+
+TEST_STEPS := unit integration sanity lint molecule changelog-lint
+
+test: collection
+	@for step in $(TEST_STEPS); do \
+	    start=$$(date +%s); \
+	    if ! $(MAKE) --no-print-directory $$step; then \
+	        echo "make test: step '$$step' FAILED after $$(( $$(date +%s) - start ))s (steps: $(TEST_STEPS))"; \
+	        exit 1; \
+	    fi; \
+	    echo "make test: step '$$step' passed in $$(( $$(date +%s) - start ))s"; \
+	done; \
+	echo "make test: all steps passed ($(TEST_STEPS))"
+
+# ---------------------------------------------------------------- demo & benchmarks
+demo: collection
+	@bash scripts/demo.sh
+
+bench: collection
+	@set -e; for b in tests/benchmarks/*.py; do \
+	    [ -e "$$b" ] || { echo "no benchmarks"; break; }; \
+	    echo "== $$b"; $(VPY) $$b; \
+	done
+
+clean:
+	rm -rf build tests/output
