@@ -29,7 +29,7 @@ description:
   - One instance per task. To roll an image over many instances, run the task once per host with C(serial)
     (see EXAMPLES).
 author:
-  - alicloud.ecs_images contributors
+  - alicloud.ecs_images contributors (@alicloud)
 options:
   instance_id:
     description:
