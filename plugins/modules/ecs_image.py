@@ -1,0 +1,744 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) alicloud.ecs_images contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: ecs_image
+short_description: Create, update and delete custom ECS images
+version_added: 0.1.0
+description:
+  - Creates a custom image of Alibaba Cloud ECS from an instance, a system-disk snapshot or a list of disk
+    snapshots, updates it in place and deletes it (optionally with the snapshots it was made from).
+  - The image is addressed by O(image_id) or by O(name). A name is matched exactly among the account's own images
+    of the region in every status (also C(Creating) and C(CreateFailed)); two images with that name are an error,
+    never a guess.
+  - Idempotent. An existing image is never recreated; name (with O(image_id)), description, family, tags,
+    resource group and deprecation are changed in place. Options that cannot change in place (O(architecture),
+    O(platform), O(image_version), O(boot_mode)) only give a warning naming the option when they differ.
+  - Every input is checked before any change; instances and snapshots must exist in the module's region.
+author:
+  - alicloud.ecs_images contributors (@alicloud)
+options:
+  state:
+    description:
+      - V(present) creates the image when it does not exist and updates it otherwise.
+      - V(absent) deletes it. Deleting an image that does not exist is not a change.
+    type: str
+    choices: [present, absent]
+    default: present
+  image_id:
+    description:
+      - ID of an existing image. With O(state=present) and O(name), the image is renamed to O(name).
+      - One of O(image_id) and O(name) is required.
+    type: str
+  name:
+    description:
+      - Exact name of the image, 2-128 characters, starting with a letter or a Chinese character, not starting
+        with C(http://) or C(https://), made of letters, digits, C(.), C(:), C(_) and C(-).
+      - Required to create an image, so that a second run finds the image instead of creating another one.
+    type: str
+    aliases: [image_name]
+  instance_id:
+    description:
+      - Create the image from this instance (C(Running) or C(Stopped)); a snapshot is taken of each of its disks.
+      - Mutually exclusive with O(snapshot_id) and O(disk_device_mappings). Used only to create.
+    type: str
+  snapshot_id:
+    description:
+      - Create the image from this system-disk snapshot.
+      - Mutually exclusive with O(instance_id) and O(disk_device_mappings). Used only to create.
+    type: str
+  disk_device_mappings:
+    description:
+      - Create the image from these snapshots, exactly one of them of the system disk.
+      - Mutually exclusive with O(instance_id) and O(snapshot_id). Used only to create.
+    type: list
+    elements: dict
+    suboptions:
+      snapshot_id:
+        description: Snapshot of the disk. Without it an empty disk of O(disk_device_mappings[].size) is added.
+        type: str
+      size:
+        description: Disk size in GiB (at least the snapshot's size).
+        type: int
+      device:
+        description: Device name, V(/dev/xvda) for the system disk, V(/dev/xvdb) to V(/dev/xvdz) for data disks.
+        type: str
+      disk_type:
+        description: Whether this is the system disk or a data disk.
+        type: str
+        choices: [system, data]
+  description:
+    description:
+      - Description of the image, 2-256 characters, not starting with C(http://) or C(https://).
+    type: str
+  image_family:
+    description:
+      - Image family (same rules as O(name)).
+    type: str
+  image_version:
+    description:
+      - Version of the image. Set only at creation.
+    type: str
+  architecture:
+    description:
+      - System architecture. Set only at creation (only relevant for images made from data-disk snapshots).
+    type: str
+    choices: [i386, x86_64, arm64]
+  platform:
+    description:
+      - Operating system distribution, for example V(CentOS) or V(Ubuntu). Set only at creation.
+    type: str
+  boot_mode:
+    description:
+      - Boot mode of the image. Set only at creation.
+    type: str
+    choices: [BIOS, UEFI, UEFI-Preferred]
+  tags:
+    description:
+      - Tags of the image as a dictionary, at most 20.
+      - When omitted the tags are left untouched; V({}) with O(purge_tags=true) removes every tag.
+    type: dict
+  purge_tags:
+    description:
+      - Remove tags that are not in O(tags). Only used when O(tags) is given.
+    type: bool
+    default: true
+  resource_group_id:
+    description:
+      - Resource group of the image. An existing image is moved with C(JoinResourceGroup).
+    type: str
+  deprecated:
+    description:
+      - V(true) marks the image C(Deprecated), V(false) makes a deprecated image C(Available) again.
+      - Omitted leaves the status alone.
+    type: bool
+  force:
+    description:
+      - With O(state=absent), delete the image even when instances were created from it.
+    type: bool
+    default: false
+  delete_snapshots:
+    description:
+      - With O(state=absent), also delete the snapshots of the image's disks (they keep costing money).
+      - Snapshots still used by another image or by a disk are kept, with a warning.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - alicloud.ecs_images.alicloud
+  - alicloud.ecs_images.alicloud.wait
+attributes:
+  check_mode:
+    support: full
+    description: Makes no change and predicts exactly whether a change would be made; a new image is returned
+      with the values it would get (and no O(image_id)).
+  diff_mode:
+    support: full
+    description: Shows name, description, image family, tags, status and resource group before and after.
+notes:
+  - Custom images are regional. To use an image in another region, copy it with M(alicloud.ecs_images.ecs_image_copy).
+  - C(CreateImage) carries a client token reused on every retry, so a lost response never creates a second image.
+  - Only the account's own images (owner alias C(self)) are changed or deleted.
+seealso:
+  - module: alicloud.ecs_images.ecs_image_info
+  - module: alicloud.ecs_images.ecs_image_copy
+'''
+
+EXAMPLES = r'''
+- name: Create an image from an instance and wait until it is Available
+  alicloud.ecs_images.ecs_image:
+    name: web-base-2026-11-26
+    instance_id: i-bp1j6qtvdm8w0z1o0000
+    description: Web server base image
+    image_family: web-base
+    tags:
+      app: web
+      stage: prod
+  register: web_image
+
+- name: Create an image from a system-disk snapshot without waiting
+  alicloud.ecs_images.ecs_image:
+    name: from-snapshot
+    snapshot_id: s-bp17ot2q7x72ggtw0000
+    wait: false
+
+- name: Create an image from a system and a data disk snapshot
+  alicloud.ecs_images.ecs_image:
+    name: app-with-data
+    disk_device_mappings:
+      - snapshot_id: s-bp17ot2q7x72ggtw0000
+        disk_type: system
+      - snapshot_id: s-bp17ot2q7x72ggtw0001
+        disk_type: data
+        size: 100
+
+- name: Rename an image and replace its tags
+  alicloud.ecs_images.ecs_image:
+    image_id: m-bp1g7004ksh0oeuc0000
+    name: web-base-renamed
+    tags:
+      app: web
+
+- name: Add a tag, keeping the others
+  alicloud.ecs_images.ecs_image:
+    name: web-base-renamed
+    tags:
+      owner: team-a
+    purge_tags: false
+
+- name: Deprecate an image
+  alicloud.ecs_images.ecs_image:
+    name: web-base-renamed
+    deprecated: true
+
+- name: Delete an image and the snapshots it was made from
+  alicloud.ecs_images.ecs_image:
+    name: web-base-renamed
+    state: absent
+    delete_snapshots: true
+'''
+
+RETURN = r'''
+image:
+  description:
+    - The image after the run (normalised); in check mode the predicted image.
+    - With O(state=absent) the image that was deleted, or an empty dictionary when there was none.
+  returned: always
+  type: dict
+  contains:
+    image_id:
+      description: Image ID (V(null) for an image check mode would create).
+      type: str
+      sample: m-bp1g7004ksh0oeuc0000
+    name:
+      description: Image name.
+      type: str
+    description:
+      description: Description (empty string when none).
+      type: str
+    status:
+      description: C(Creating), C(Waiting), C(Available), C(UnAvailable), C(CreateFailed) or C(Deprecated).
+      type: str
+    progress:
+      description: Creation progress in percent.
+      type: int
+    size:
+      description: Size in GiB.
+      type: int
+    region_id:
+      description: Region of the image.
+      type: str
+    image_family:
+      description: Image family.
+      type: str
+    image_version:
+      description: Image version.
+      type: str
+    architecture:
+      description: Architecture.
+      type: str
+    os_type:
+      description: C(linux) or C(windows).
+      type: str
+    os_name:
+      description: Operating system name.
+      type: str
+    platform:
+      description: Platform.
+      type: str
+    boot_mode:
+      description: Boot mode.
+      type: str
+    owner_alias:
+      description: C(self), C(system), C(others) or C(marketplace).
+      type: str
+    owner_id:
+      description: Account ID of the owner.
+      type: str
+    usage:
+      description: C(instance) when instances run from the image, else C(none).
+      type: str
+    is_self_shared:
+      description: Whether the image is shared with other accounts.
+      type: bool
+    is_copied:
+      description: Whether the image is a copy.
+      type: bool
+    is_public:
+      description: Whether the image is public.
+      type: bool
+    creation_time:
+      description: Creation time (ISO 8601, UTC).
+      type: str
+    resource_group_id:
+      description: Resource group.
+      type: str
+    tags:
+      description: Tags.
+      type: dict
+    disk_device_mappings:
+      description: Disks of the image.
+      type: list
+      elements: dict
+      contains:
+        device:
+          description: Device name.
+          type: str
+        type:
+          description: C(system) or C(data).
+          type: str
+        snapshot_id:
+          description: Snapshot of the disk.
+          type: str
+        size:
+          description: Size in GiB.
+          type: int
+        format:
+          description: Image file format (imported images).
+          type: str
+        import_oss_bucket:
+          description: OSS bucket it was imported from.
+          type: str
+        import_oss_object:
+          description: OSS object it was imported from.
+          type: str
+        progress:
+          description: Copy progress.
+          type: str
+        remain_time:
+          description: Remaining copy time in seconds.
+          type: int
+deleted_snapshots:
+  description: Snapshots deleted (or, in check mode, that would be deleted) with O(delete_snapshots=true).
+  returned: when O(state=absent)
+  type: list
+  elements: str
+kept_snapshots:
+  description: Snapshots of the image kept because another image or a disk uses them.
+  returned: when O(state=absent)
+  type: list
+  elements: str
+'''
+
+import copy
+import json
+
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule, WAIT_ARGUMENT_SPEC
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
+    ALL_IMAGE_STATUSES, describe_image, find_images_by_name, normalize_image,
+)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import apply_tags, diff_tags, merged_tags
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
+    check_description, check_name, check_tags,
+)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout, wait_image
+
+REGIONAL_HINT = ('custom images, instances and snapshots are regional: create the image in the region of its '
+                 'source, then copy it with alicloud.ecs_images.ecs_image_copy')
+DIFF_KEYS = ('name', 'description', 'image_family', 'tags', 'status', 'resource_group_id')
+IMMUTABLE = (('architecture', 'architecture'), ('platform', 'platform'), ('image_version', 'image_version'),
+             ('boot_mode', 'boot_mode'))
+
+
+def diff_view(image):
+    if not image:
+        return {}
+    return dict((key, image.get(key)) for key in DIFF_KEYS)
+
+
+class EcsImage:
+
+    def __init__(self, mod):
+        self.mod = mod
+        self.p = mod.params
+        self.region = mod.region
+        self.client = mod.client()
+        self.changed = False
+        self.warnings = []
+
+    # ------------------------------------------------------------------ helpers
+    def api(self, action, params=None, msg=None, **kwargs):
+        try:
+            return self.client.call(action, params, **kwargs)
+        except ApiError as err:
+            self.mod.fail_api(err, msg=msg)
+
+    def validate(self):
+        p = self.p
+        check_name(self.mod, 'name', p['name'])
+        check_description(self.mod, 'description', p['description'])
+        check_name(self.mod, 'image_family', p['image_family'])
+        check_tags(self.mod, p['tags'])
+        if p['wait_timeout'] is not None and p['wait_timeout'] < 0:
+            self.mod.fail('option wait_timeout must not be negative')
+        mappings = p['disk_device_mappings']
+        if mappings is not None:
+            if not mappings:
+                self.mod.fail('option disk_device_mappings must list at least the system disk')
+            systems = [m for m in mappings if m.get('disk_type') == 'system' or
+                       (m.get('disk_type') is None and m.get('device') in ('/dev/xvda', None) and
+                        mappings.index(m) == 0)]
+            if len(systems) != 1:
+                self.mod.fail('option disk_device_mappings must contain exactly one system disk '
+                              '(disk_type: system, or the first entry without disk_type); found %d' % len(systems))
+            devices = [m['device'] for m in mappings if m.get('device')]
+            if len(devices) != len(set(devices)):
+                self.mod.fail('option disk_device_mappings: device names must be unique (%s)' % ', '.join(devices))
+            for index, m in enumerate(mappings):
+                if not m.get('snapshot_id') and not m.get('size'):
+                    self.mod.fail('option disk_device_mappings[%d]: give snapshot_id, or size for an empty disk'
+                                  % index)
+                if m.get('size') is not None and m['size'] <= 0:
+                    self.mod.fail('option disk_device_mappings[%d].size must be positive' % index)
+
+    def find(self):
+        """Raw image or None. Fails on ambiguity, naming the ids."""
+        p = self.p
+        if p['image_id']:
+            return self.read_by_id(p['image_id'])
+        matches = self.api_find_by_name(p['name'])
+        if len(matches) > 1:
+            ids = ', '.join(sorted('%s (%s)' % (m.get('ImageId'), m.get('Status')) for m in matches))
+            self.mod.fail('name %r is ambiguous: %d of your images in region %s have it: %s. Use image_id to '
+                          'choose one.' % (p['name'], len(matches), self.region, ids))
+        return matches[0] if matches else None
+
+    def api_find_by_name(self, name):
+        try:
+            return find_images_by_name(self.client, name, owner='self')
+        except ApiError as err:
+            self.mod.fail_api(err, msg='cannot look up images named %r' % name)
+
+    def read_by_id(self, image_id):
+        try:
+            return describe_image(self.client, image_id)
+        except ApiError as err:
+            self.mod.fail_api(err, msg='cannot read image %s' % image_id)
+
+    def exists_in_region(self, kind, resource_id):
+        if kind == 'instance':
+            response = self.api('DescribeInstances', {'InstanceIds': json.dumps([resource_id])},
+                                msg='cannot check instance %s' % resource_id)
+            items = (response.get('Instances') or {}).get('Instance') or []
+            key = 'InstanceId'
+        else:
+            response = self.api('DescribeSnapshots', {'SnapshotIds': json.dumps([resource_id])},
+                                msg='cannot check snapshot %s' % resource_id)
+            items = (response.get('Snapshots') or {}).get('Snapshot') or []
+            key = 'SnapshotId'
+        found = [item for item in items if item.get(key) == resource_id]
+        return found[0] if found else None
+
+    def check_sources(self):
+        p = self.p
+        checks = []
+        if p['instance_id']:
+            checks.append(('instance', 'instance_id', p['instance_id']))
+        if p['snapshot_id']:
+            checks.append(('snapshot', 'snapshot_id', p['snapshot_id']))
+        for index, m in enumerate(p['disk_device_mappings'] or []):
+            if m.get('snapshot_id'):
+                checks.append(('snapshot', 'disk_device_mappings[%d].snapshot_id' % index, m['snapshot_id']))
+        for kind, option, resource_id in checks:
+            item = self.exists_in_region(kind, resource_id)
+            if item is None:
+                self.mod.fail('option %s: %s %s was not found in region %s; %s'
+                              % (option, kind, resource_id, self.region, REGIONAL_HINT))
+            if kind == 'instance' and item.get('Status') not in ('Running', 'Stopped', None):
+                self.warnings.append('instance %s is %s; CreateImage needs it Running or Stopped'
+                                     % (resource_id, item.get('Status')))
+            if kind == 'snapshot' and item.get('Status') == 'failed':
+                self.mod.fail('option %s: snapshot %s has failed and cannot be used' % (option, resource_id))
+
+    def wait_for(self, image_id, target=('Available',)):
+        try:
+            return wait_image(self.client, image_id, self.p['wait_timeout'], target=target)
+        except WaitTimeout as exc:
+            last = normalize_image(exc.last) if exc.last else None
+            if exc.failed:
+                self.mod.fail('image %s failed in region %s: %s' % (image_id, self.region, exc), image=last)
+            self.mod.fail('%s; the image is still %s (it may finish later: rerun to wait again)'
+                          % (exc, (last or {}).get('status')), image=last)
+        except ApiError as err:
+            self.mod.fail_api(err, msg='while waiting for image %s' % image_id)
+
+    # ------------------------------------------------------------------ present
+    def create(self):
+        p = self.p
+        if not p['name']:
+            if p['image_id']:
+                self.mod.fail('image %s was not found in region %s (%s)' % (p['image_id'], self.region,
+                                                                             REGIONAL_HINT))
+            self.mod.fail('option name is required to create an image')
+        if not (p['instance_id'] or p['snapshot_id'] or p['disk_device_mappings']):
+            self.mod.fail('no image named %r in region %s; to create it give one of instance_id, snapshot_id, '
+                          'disk_device_mappings' % (p['name'], self.region))
+        if p['image_id']:
+            self.mod.fail('image %s was not found in region %s; to create a new image give name and a source '
+                          'without image_id' % (p['image_id'], self.region))
+        if p['deprecated'] and not p['wait']:
+            self.mod.fail('option deprecated=true on a new image needs wait=true (an image can be deprecated '
+                          'only once it is Available)')
+        self.check_sources()
+
+        mappings = None
+        if p['disk_device_mappings']:
+            mappings = [{'SnapshotId': m.get('snapshot_id'), 'Size': m.get('size'), 'Device': m.get('device'),
+                         'DiskType': m.get('disk_type')} for m in p['disk_device_mappings']]
+        params = {
+            'ImageName': p['name'], 'Description': p['description'], 'ImageFamily': p['image_family'],
+            'ImageVersion': p['image_version'], 'Architecture': p['architecture'], 'Platform': p['platform'],
+            'BootMode': p['boot_mode'], 'InstanceId': p['instance_id'], 'SnapshotId': p['snapshot_id'],
+            'DiskDeviceMapping': mappings, 'ResourceGroupId': p['resource_group_id'],
+            'Tag': [{'Key': k, 'Value': v} for k, v in sorted((p['tags'] or {}).items())] or None,
+        }
+        predicted = {
+            'image_id': None, 'name': p['name'], 'description': p['description'] or '',
+            'status': 'Deprecated' if p['deprecated'] else ('Available' if p['wait'] else 'Creating'),
+            'progress': 100 if p['wait'] else 0, 'size': None, 'region_id': self.region,
+            'image_family': p['image_family'], 'image_version': p['image_version'],
+            'architecture': p['architecture'], 'os_type': None, 'os_name': None, 'platform': p['platform'],
+            'boot_mode': p['boot_mode'], 'owner_alias': 'self', 'owner_id': None, 'usage': 'none',
+            'is_self_shared': False, 'is_copied': False, 'is_public': False, 'creation_time': None,
+            'resource_group_id': p['resource_group_id'], 'tags': dict(p['tags'] or {}),
+            'disk_device_mappings': [],
+        }
+        diff = {'before': {}, 'after': diff_view(predicted)}
+        if self.mod.check_mode:
+            return True, predicted, diff
+
+        response = self.api('CreateImage', params, client_token=True,
+                            msg='cannot create image %r in region %s' % (p['name'], self.region))
+        image_id = response.get('ImageId')
+        raw = None
+        if p['wait']:
+            raw = self.wait_for(image_id)
+            if p['deprecated']:
+                self.api('ModifyImageAttribute', {'ImageId': image_id, 'Status': 'Deprecated'},
+                         msg='image %s was created but could not be deprecated' % image_id)
+                raw = self.read_by_id(image_id)
+        else:
+            raw = self.read_by_id(image_id)
+        image = normalize_image(raw) if raw else dict(predicted, image_id=image_id)
+        diff['after'] = diff_view(image)
+        return True, image, diff
+
+    def update(self, raw):
+        p = self.p
+        before = normalize_image(raw)
+        after = copy.deepcopy(before)
+        image_id = before['image_id']
+
+        modify = {}
+        if p['image_id'] and p['name'] and p['name'] != before['name']:
+            modify['ImageName'] = after['name'] = p['name']
+        if p['description'] is not None and p['description'] != before['description']:
+            modify['Description'] = after['description'] = p['description']
+        if p['image_family'] is not None and p['image_family'] != before['image_family']:
+            modify['ImageFamily'] = after['image_family'] = p['image_family']
+        if p['deprecated'] is True and before['status'] != 'Deprecated':
+            modify['Status'] = after['status'] = 'Deprecated'
+        elif p['deprecated'] is False and before['status'] == 'Deprecated':
+            modify['Status'] = after['status'] = 'Available'
+        to_set, to_remove = diff_tags(before['tags'], p['tags'], p['purge_tags'])
+        if to_set or to_remove:
+            after['tags'] = merged_tags(before['tags'], p['tags'], p['purge_tags'])
+        join_group = p['resource_group_id'] is not None and p['resource_group_id'] != before['resource_group_id']
+        if join_group:
+            after['resource_group_id'] = p['resource_group_id']
+
+        for option, key in IMMUTABLE:
+            if p[option] is not None and before.get(key) is not None and \
+                    str(p[option]).lower() != str(before[key]).lower():
+                self.warnings.append('option %s is %r but image %s has %r; it cannot be changed in place, '
+                                     'so it is left as it is (create a new image to change it)'
+                                     % (option, p[option], image_id, before[key]))
+
+        changes = bool(modify or to_set or to_remove or join_group)
+        if changes and before['owner_alias'] not in ('self', None):
+            self.mod.fail('image %s belongs to another owner (owner_alias %s, owner_id %s): only your own custom '
+                          'images can be changed' % (image_id, before['owner_alias'], before['owner_id']))
+        if 'Status' in modify and before['status'] not in ('Available', 'Deprecated'):
+            if before['status'] not in ('Creating', 'Waiting') or not p['wait']:
+                self.mod.fail('image %s is %s: only an Available image can be deprecated or made available again%s'
+                              % (image_id, before['status'],
+                                 ' (use wait=true to wait for the end of its creation)'
+                                 if before['status'] in ('Creating', 'Waiting') else ''))
+        if self.mod.check_mode:
+            return changes, after, {'before': diff_view(before), 'after': diff_view(after)}
+
+        # an image still being created: with wait=true, wait for it (a status change needs it Available)
+        if p['wait'] and before['status'] in ('Creating', 'Waiting'):
+            self.wait_for(image_id)
+        elif before['status'] in ('CreateFailed', 'UnAvailable'):
+            self.warnings.append('image %s is %s' % (image_id, before['status']))
+
+        if modify:
+            modify['ImageId'] = image_id
+            self.api('ModifyImageAttribute', modify, msg='cannot modify image %s' % image_id)
+        if to_set or to_remove:
+            try:
+                apply_tags(self.client, 'image', image_id, to_set, to_remove)
+            except ApiError as err:
+                self.mod.fail_api(err, msg='cannot update the tags of image %s' % image_id)
+        if join_group:
+            self.api('JoinResourceGroup', {'ResourceGroupId': p['resource_group_id'], 'ResourceId': image_id,
+                                           'ResourceType': 'image'},
+                     msg='cannot move image %s to resource group %s' % (image_id, p['resource_group_id']))
+        if changes or (p['wait'] and before['status'] in ('Creating', 'Waiting')):
+            fresh = self.read_by_id(image_id)
+            image = normalize_image(fresh) if fresh else after
+        else:
+            image = before
+        return changes, image, {'before': diff_view(before), 'after': diff_view(image)}
+
+    # ------------------------------------------------------------------ absent
+    def snapshot_users(self, snapshot_id, image_id):
+        """Reasons why a snapshot must be kept (other images or disks use it)."""
+        reasons = []
+        try:
+            images = self.client.paginate('DescribeImages', {'SnapshotId': snapshot_id,
+                                                             'Status': ALL_IMAGE_STATUSES,
+                                                             'ImageOwnerAlias': 'self'}, ('Images', 'Image'))
+        except ApiError as err:
+            self.mod.fail_api(err, msg='cannot check which images use snapshot %s' % snapshot_id)
+        others = sorted(set(i.get('ImageId') for i in images if i.get('ImageId') != image_id and any(
+            m.get('SnapshotId') == snapshot_id
+            for m in ((i.get('DiskDeviceMappings') or {}).get('DiskDeviceMapping') or []))))
+        if others:
+            reasons.append('used by image(s) %s' % ', '.join(others))
+        snap = self.exists_in_region('snapshot', snapshot_id)
+        if snap is None:
+            return None     # already gone
+        if snap.get('Usage') in ('disk', 'image_disk'):
+            reasons.append('disks were created from it (usage %s)' % snap.get('Usage'))
+        return reasons
+
+    def delete(self, raw):
+        p = self.p
+        before = normalize_image(raw)
+        image_id = before['image_id']
+        if before['owner_alias'] not in ('self', None):
+            self.mod.fail('refusing to delete image %s: it is not your own custom image (owner_alias %s, owner_id '
+                          '%s)' % (image_id, before['owner_alias'], before['owner_id']))
+        if before['status'] in ('Creating', 'Waiting') and not self.mod.check_mode and p['wait']:
+            # the API refuses to delete an image being created; wait for the end of creation first
+            try:
+                wait_image(self.client, image_id, p['wait_timeout'],
+                           target=('Available', 'CreateFailed', 'UnAvailable', 'Deprecated'))
+            except WaitTimeout as exc:
+                self.mod.fail('cannot delete image %s: %s' % (image_id, exc))
+            except ApiError as err:
+                self.mod.fail_api(err, msg='while waiting for image %s' % image_id)
+
+        snapshots = []
+        if p['delete_snapshots']:
+            snapshots = [m['snapshot_id'] for m in before['disk_device_mappings'] if m.get('snapshot_id')]
+        deleted, kept = [], []
+        to_delete = []
+        for snapshot_id in snapshots:
+            reasons = self.snapshot_users(snapshot_id, image_id)
+            if reasons is None:
+                continue
+            if reasons:
+                kept.append(snapshot_id)
+                self.warnings.append('snapshot %s of image %s is kept: %s' % (snapshot_id, image_id,
+                                                                             '; '.join(reasons)))
+            else:
+                to_delete.append(snapshot_id)
+        diff = {'before': diff_view(before), 'after': {}}
+        if self.mod.check_mode:
+            return True, before, diff, to_delete, kept
+
+        params = {'ImageId': image_id}
+        if p['force']:
+            params['Force'] = True
+        try:
+            self.client.call('DeleteImage', params)
+        except ApiError as err:
+            if err.code == 'InvalidImageId.NotFound' and err.attempts > 1:
+                pass    # an earlier attempt deleted it, its answer was lost
+            elif err.code == 'ImageUsingByInstance':
+                self.mod.fail_api(err, msg='cannot delete image %s: instances were created from it; set force=true '
+                                           'to delete it anyway' % image_id)
+            else:
+                self.mod.fail_api(err, msg='cannot delete image %s' % image_id)
+        for snapshot_id in to_delete:
+            try:
+                self.client.call('DeleteSnapshot', {'SnapshotId': snapshot_id})
+                deleted.append(snapshot_id)
+            except ApiError as err:
+                if err.code in ('InvalidSnapshotId.NotFound',):
+                    continue
+                remaining = [s for s in to_delete if s not in deleted]
+                self.mod.fail_api(err, msg='image %s was deleted, but deleting its snapshot %s failed; delete '
+                                           'these snapshots yourself: %s' % (image_id, snapshot_id,
+                                                                             ', '.join(remaining)),
+                                  image=before, deleted_snapshots=deleted, kept_snapshots=kept)
+        return True, before, diff, deleted, kept
+
+    # ------------------------------------------------------------------ main
+    def run(self):
+        p = self.p
+        self.validate()
+        raw = self.find()
+        result = {}
+        if p['state'] == 'absent':
+            if raw is None:
+                changed, image, diff, deleted, kept = False, {}, {'before': {}, 'after': {}}, [], []
+            else:
+                changed, image, diff, deleted, kept = self.delete(raw)
+            result.update(deleted_snapshots=deleted, kept_snapshots=kept)
+        elif raw is None:
+            changed, image, diff = self.create()
+        else:
+            changed, image, diff = self.update(raw)
+        for warning in self.warnings:
+            self.mod.warn(warning)
+        self.mod.exit(changed, image=image, diff=diff, **result)
+
+
+def main():
+    argument_spec = dict(
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        image_id=dict(type='str'),
+        name=dict(type='str', aliases=['image_name']),
+        instance_id=dict(type='str'),
+        snapshot_id=dict(type='str'),
+        disk_device_mappings=dict(type='list', elements='dict', options=dict(
+            snapshot_id=dict(type='str'),
+            size=dict(type='int'),
+            device=dict(type='str'),
+            disk_type=dict(type='str', choices=['system', 'data']),
+        )),
+        description=dict(type='str'),
+        image_family=dict(type='str'),
+        image_version=dict(type='str'),
+        architecture=dict(type='str', choices=['i386', 'x86_64', 'arm64']),
+        platform=dict(type='str'),
+        boot_mode=dict(type='str', choices=['BIOS', 'UEFI', 'UEFI-Preferred']),
+        tags=dict(type='dict'),
+        purge_tags=dict(type='bool', default=True),
+        resource_group_id=dict(type='str'),
+        deprecated=dict(type='bool'),
+        force=dict(type='bool', default=False),
+        delete_snapshots=dict(type='bool', default=False),
+    )
+    argument_spec.update(WAIT_ARGUMENT_SPEC)
+    mod = AlicloudModule(
+        argument_spec,
+        mutually_exclusive=[['instance_id', 'snapshot_id', 'disk_device_mappings']],
+        required_one_of=[['image_id', 'name']],
+        supports_check_mode=True,
+    )
+    EcsImage(mod).run()
+
+
+if __name__ == '__main__':
+    main()
