@@ -11,6 +11,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'<>,.?/"
 MIN_SYSTEM_DISK_SIZE = 20
 # Largest system disk per category (GiB); anything not listed: 2048.
@@ -154,12 +156,37 @@ def target_disk_size(requested, image, current_disk):
     return requested, None
 
 
-def plan_replacement(instance, system_disk, image, params, other_regions=None):
+# Instance type families with ARM (arm64) processors; every other family is x86_64.
+ARM_FAMILY = re.compile(r'^ecs\.[a-z]+\d+[yr]$')
+
+
+def instance_architecture(instance):
+    """x86_64 or arm64, from the instance type family (None when unknown)."""
+    family = instance.get('InstanceTypeFamily')
+    if not family:
+        itype = instance.get('InstanceType') or ''
+        family = itype.rsplit('.', 1)[0] if itype.count('.') >= 2 else None
+    if not family:
+        return None
+    return 'arm64' if ARM_FAMILY.match(family) else 'x86_64'
+
+
+def architectures_match(instance_arch, image_arch):
+    if not instance_arch or not image_arch:
+        return True
+    if instance_arch == 'x86_64':
+        return image_arch in ('x86_64', 'i386')
+    return image_arch == instance_arch
+
+
+def plan_replacement(instance, system_disk, image, params, other_regions=None, key_pair_found=None):
     """Decide what to do. Pure: no API calls.
 
     instance: raw DescribeInstances item (settled: Running or Stopped); system_disk: raw DescribeDisks item of
     the current system disk (or None); image: raw image in the instance's region (or None).
     params: image_id, stop, start, force, system_disk_size, key_pair_name, password, password_inherit.
+    other_regions: regions where the image was found instead (for the error message);
+    key_pair_found: False when key_pair_name was looked up and does not exist in the region.
 
     Returns a dict: ``error`` (message or None), ``replace``, ``stop``, ``start`` (bools),
     ``system_disk_size`` (int or None), ``final_status`` (what the instance will be), ``actions`` (list).
@@ -196,6 +223,14 @@ def plan_replacement(instance, system_disk, image, params, other_regions=None):
     if params.get('key_pair_name') is not None and (image.get('OSType') or '').lower() == 'windows':
         return fail('key_pair_name cannot be used with the Windows image %s; use password or password_inherit'
                     % image_id)
+    if params.get('key_pair_name') is not None and key_pair_found is False:
+        return fail('key_pair_name %s does not exist in region %s' % (params['key_pair_name'], region))
+
+    inst_arch = instance_architecture(instance)
+    if not architectures_match(inst_arch, image.get('Architecture')):
+        return fail('image %s is built for %s but instance %s (%s) is %s; choose an image of the same architecture'
+                    % (image_id, image.get('Architecture'), instance.get('InstanceId'),
+                       instance.get('InstanceType'), inst_arch))
 
     size, msg = target_disk_size(params.get('system_disk_size'), image, system_disk)
     if msg:

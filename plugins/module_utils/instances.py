@@ -55,6 +55,12 @@ def get_system_disk(client, instance_id, region=None):
     return disks[0] if disks else None
 
 
+def key_pair_exists(client, name, region=None):
+    """Does the SSH key pair ``name`` exist in the region (DescribeKeyPairs, exact name)?"""
+    resp = client.call('DescribeKeyPairs', {'KeyPairName': name}, region=region)
+    return any(k.get('KeyPairName') == name for k in (resp.get('KeyPairs') or {}).get('KeyPair') or [])
+
+
 def wait_instance(client, instance_id, status, timeout, region=None, leaving=None):
     """Wait until the instance reports ``status``; returns the raw instance.
 

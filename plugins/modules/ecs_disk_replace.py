@@ -247,6 +247,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import (
     describe_instance,
     get_system_disk,
+    key_pair_exists,
     settle_instance,
     start_instance,
     stop_instance,
@@ -293,12 +294,15 @@ class Replacer:
             instance = settle_instance(self.client, instance, self.remaining(), region=self.region)
         disk = get_system_disk(self.client, self.instance_id, region=self.region)
         image = None
-        other_regions = None
+        extra = {}
         if instance.get('ImageId') != self.image_id or self.params['force']:
             image = describe_image(self.client, self.image_id, region=self.region)
             if image is None:
-                other_regions = find_image_regions(self.client, self.image_id, self.region)
-        return instance, disk, image, other_regions
+                extra['other_regions'] = find_image_regions(self.client, self.image_id, self.region)
+            elif self.params['key_pair_name']:
+                extra['key_pair_found'] = key_pair_exists(self.client, self.params['key_pair_name'],
+                                                          region=self.region)
+        return instance, disk, image, extra
 
     def state_after_failure(self):
         """One line telling where the instance was left (best effort: the read may fail too)."""
@@ -376,12 +380,12 @@ class Replacer:
         if self.params['system_disk_size'] is not None and self.params['system_disk_size'] <= 0:
             self.module.fail('system_disk_size must be a positive number of GiB')
         try:
-            instance, disk, image, other_regions = self.read()
+            instance, disk, image, extra = self.read()
         except ApiError as e:
             self.module.fail_api(e)
         except WaitTimeout as e:
             self.module.fail('instance %s did not settle in Running or Stopped: %s' % (self.instance_id, e))
-        plan = plan_replacement(instance, disk, image, self.params, other_regions=other_regions)
+        plan = plan_replacement(instance, disk, image, self.params, **extra)
         if plan['error']:
             self.module.fail(plan['error'])
 

@@ -19,6 +19,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.disk_replace i
     check_image,
     check_login_options,
     check_password,
+    instance_architecture,
     lock_reasons,
     login_params,
     plan_replacement,
@@ -221,3 +222,31 @@ def test_locked_disk_refused():
 def test_transitional_status_refused():
     p = plan_replacement(instance('Starting'), disk(), image(), params(stop=True))
     assert 'Starting' in p['error']
+
+
+def test_missing_key_pair_refused():
+    p = plan_replacement(instance('Stopped'), disk(), image(), params(), key_pair_found=False)
+    assert p['error'].startswith('key_pair_name k does not exist')
+    assert plan_replacement(instance('Stopped'), disk(), image(), params(), key_pair_found=True)['error'] is None
+
+
+@pytest.mark.parametrize('family,itype,arch', [
+    ('ecs.g7', 'ecs.g7.large', 'x86_64'),
+    ('ecs.g8y', 'ecs.g8y.large', 'arm64'),
+    ('ecs.c6r', 'ecs.c6r.large', 'arm64'),
+    ('ecs.r7', 'ecs.r7.large', 'x86_64'),
+    (None, 'ecs.c8y.large', 'arm64'),
+    (None, None, None),
+])
+def test_instance_architecture(family, itype, arch):
+    assert instance_architecture({'InstanceTypeFamily': family, 'InstanceType': itype}) == arch
+
+
+def test_architecture_mismatch_refused_before_stop():
+    inst = dict(instance('Running'), InstanceTypeFamily='ecs.g8y', InstanceType='ecs.g8y.large')
+    img = dict(image(), Architecture='x86_64')
+    p = plan_replacement(inst, disk(), img, params(stop=True))
+    assert 'arm64' in p['error'] and not p['stop']
+    assert plan_replacement(inst, disk(), dict(img, Architecture='arm64'), params(stop=True))['error'] is None
+    x86 = dict(instance('Stopped'), InstanceTypeFamily='ecs.g7')
+    assert plan_replacement(x86, disk(), dict(img, Architecture='i386'), params())['error'] is None
