@@ -25,7 +25,7 @@ description:
   - While waiting, the module estimates from the reported progress when each copy will finish and polls
     shortly after that moment, never more often than every 2 seconds and at least every 10 seconds.
 author:
-  - alicloud.ecs_images contributors
+  - alicloud.ecs_images contributors (@alicloud)
 options:
   image_id:
     description:
@@ -98,9 +98,17 @@ options:
     default: 3600
 extends_documentation_fragment:
   - alicloud.ecs_images.alicloud
+attributes:
+  check_mode:
+    support: full
+    description: Makes no write call and predicts exactly which regions gain a copy, have a copy cancelled or
+      deleted, or have their tags changed. A region that would gain a copy is returned with C(null).
+  diff_mode:
+    support: full
+    description: Shows the copy of each destination region (image id, name and tags) before and after.
 notes:
-  - Supports C(check_mode) (predicts the regions that gain a copy, lose one or have their tags changed, without
-    any write call) and C(diff_mode) (the copy of each region before and after).
+  - C(CopyImage) carries a client token reused on every retry, so a lost response never starts a second copy;
+    a rerun finds a copy by its name in any status.
   - Copying an image costs snapshot storage in every destination region.
 seealso:
   - module: alicloud.ecs_images.ecs_image_info

@@ -24,7 +24,7 @@ description:
   - Shared images are regional; a receiving account sees the image in the same region with the owner alias
     C(others) (see M(alicloud.ecs_images.ecs_image_info) with O(alicloud.ecs_images.ecs_image_info#module:owner=others)).
 author:
-  - alicloud.ecs_images contributors
+  - alicloud.ecs_images contributors (@alicloud)
 options:
   image_id:
     description:
@@ -61,9 +61,16 @@ options:
     default: 50
 extends_documentation_fragment:
   - alicloud.ecs_images.alicloud
+attributes:
+  check_mode:
+    support: full
+    description: Makes no write call and predicts exactly the share list and the accounts added and removed.
+  diff_mode:
+    support: full
+    description: Shows the sorted list of accounts the image is shared with before and after.
 notes:
-  - Supports C(check_mode) (predicts the share list, O(accounts) added and removed, without write calls) and
-    C(diff_mode) (the account list before and after).
+  - After a change the share list is read again; the module fails if it differs from the wanted one, and a
+    rerun completes a change that was interrupted.
 seealso:
   - module: alicloud.ecs_images.ecs_image_copy
   - module: alicloud.ecs_images.ecs_image_info
