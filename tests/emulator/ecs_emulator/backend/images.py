@@ -498,7 +498,7 @@ class ImageActions:
             img.description = desc
         if family is not None:
             img.family = family
-        if status is not None and img.job is None or (status is not None and not img.job.active):
+        if status is not None and (img.job is None or not img.job.active):
             img.status = status
         if boot:
             img.boot_mode = boot

@@ -1,0 +1,88 @@
+"""The emulator's ECS backend: resource models and state machines, no HTTP.
+
+``Backend(fixture, clock, oss, seed).dispatch(ctx, action, params)`` returns the response body without RequestId
+or raises ``ecs_emulator.errors.ApiError``. See docs/dev/ARCHITECTURE.md and tests/emulator/README.md.
+"""
+from .compute import ComputeActions
+from .core import DEFAULT_DURATIONS, DEFAULT_QUOTAS, BackendCore
+from .images import ImageActions
+from .util import iso
+
+try:
+    from .tasks import TaskActions
+except ImportError:  # pragma: no cover - during bootstrap
+    class TaskActions:
+        pass
+try:
+    from .tagging import TagActions
+except ImportError:  # pragma: no cover
+    class TagActions:
+        pass
+
+__all__ = ["Backend", "DEFAULT_DURATIONS", "DEFAULT_QUOTAS"]
+
+
+class Backend(BackendCore, ImageActions, ComputeActions, TaskActions, TagActions):
+    """ECS backend. ``actions`` lists every ECS action it implements."""
+
+    actions = frozenset()
+
+    def resources(self):
+        """JSON-able dump for ``GET /_emulator/resources``: per account and region, every resource."""
+        with self._lock:
+            now = self.clock.now()
+            self._advance(now)
+            in_use = self.images_in_use()
+            accounts = {}
+            for acc_id, acc in self.accounts.items():
+                regions = {}
+                for region in self.regions:
+                    regions[region] = {"images": [], "instances": [], "disks": [], "snapshots": [], "tasks": [],
+                                       "key_pairs": []}
+                accounts[acc_id] = {"name": acc.get("name"), "account_id": acc_id, "regions": regions,
+                                    "resource_groups": [g["id"] if isinstance(g, dict) else g
+                                                        for g in acc.get("resource_groups", [])]}
+
+            def slot(acc_id, region):
+                entry = accounts.get(acc_id)
+                return entry["regions"].get(region) if entry else None
+
+            for img in self.images.values():
+                s = slot(img.owner_id, img.region)
+                if s is not None:
+                    s["images"].append(self.render_image(img, img.owner_id, now, in_use))
+            for inst in self.instances.values():
+                s = slot(inst.account_id, inst.region)
+                if s is not None:
+                    s["instances"].append(self.render_instance(inst, now))
+            for d in self.disks.values():
+                s = slot(d.account_id, d.region)
+                if s is not None:
+                    s["disks"].append(self.render_disk(d, now))
+            for snap in self.snapshots.values():
+                s = slot(snap.account_id, snap.region)
+                if s is not None:
+                    s["snapshots"].append(self.render_snapshot(snap, now))
+            if hasattr(self, "render_task"):
+                for t in self.tasks.values():
+                    s = slot(t.account_id, t.region)
+                    if s is not None:
+                        s["tasks"].append(self.render_task(t, now))
+            for (acc_id, region, name), kp in self.key_pairs.items():
+                s = slot(acc_id, region)
+                if s is not None:
+                    s["key_pairs"].append({"KeyPairName": name, "KeyPairFingerPrint": kp.fingerprint,
+                                           "CreationTime": iso(kp.creation_time)})
+            for entry in accounts.values():
+                entry["regions"] = {r: v for r, v in entry["regions"].items() if any(v.values())}
+            public = {}
+            for region, imgs in self.system.items():
+                public[region] = [{"ImageId": i.image_id, "ImageOwnerAlias": i.alias, "OSType": i.os_type,
+                                   "Architecture": i.architecture, "Platform": i.platform, "Size": i.size,
+                                   "ProductCode": i.product_code} for i in imgs.values()]
+            return {"time": now, "regions": list(self.regions), "accounts": accounts, "public_images": public,
+                    "oss": (self.fixture.get("oss") or {}), "testvars": self.fixture.get("testvars") or {},
+                    "durations": dict(self.durations), "time_scale": self.clock.time_scale}
+
+
+Backend.actions = frozenset(name[4:] for name in dir(Backend) if name.startswith("act_"))
