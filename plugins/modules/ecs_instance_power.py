@@ -1,0 +1,164 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: contributors to the alicloud.ecs_images collection
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: ecs_instance_power
+short_description: Stop or start an ECS instance and wait for the state (helper of the image roles)
+version_added: 0.1.0
+description:
+  - Helper module of the C(image_bake) role, which stops an instance before baking an image from it (a
+    consistent disk) and starts it again afterwards. It is not a general instance management module.
+  - Idempotent. An instance already in the requested state is left alone (V(changed=false)). An instance in a
+    transitional state (C(Starting), C(Stopping), C(Pending)) is first waited for.
+  - Waits follow the instance's real state, back off from half a second to three seconds between polls, stay
+    within O(wait_timeout) and fail at once when the instance falls back to the state it was leaving or
+    disappears.
+author:
+  - alicloud.ecs_images contributors
+options:
+  instance_id:
+    description:
+      - ID of the instance, in the region of the task (O(region)).
+    type: str
+    required: true
+  state:
+    description:
+      - V(stopped) stops the instance and waits for C(Stopped).
+      - V(running) starts the instance and waits for C(Running).
+    type: str
+    required: true
+    choices: [running, stopped]
+  force_stop:
+    description:
+      - Stop without a clean shutdown of the operating system (like pulling the power cord).
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - How many seconds to wait at most for a transitional state to settle and for the requested state.
+    type: int
+    default: 900
+extends_documentation_fragment:
+  - alicloud.ecs_images.alicloud
+notes:
+  - Supports C(check_mode) (reports whether a stop or a start would happen) and C(diff_mode) (status before and
+    after).
+seealso:
+  - module: alicloud.ecs_images.ecs_disk_replace
+'''
+
+EXAMPLES = r'''
+- name: Stop an instance before baking an image from it
+  alicloud.ecs_images.ecs_instance_power:
+    region: cn-hangzhou
+    instance_id: i-bp1example0000000001
+    state: stopped
+
+- name: Start it again
+  alicloud.ecs_images.ecs_instance_power:
+    region: cn-hangzhou
+    instance_id: i-bp1example0000000001
+    state: running
+'''
+
+RETURN = r'''
+instance:
+  description: The instance after the task (in check mode, the predicted state).
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: Instance ID.
+      type: str
+      returned: always
+      sample: i-bp1example0000000001
+    status:
+      description: Instance status after the task.
+      type: str
+      returned: always
+      sample: Stopped
+    region_id:
+      description: Region of the instance.
+      type: str
+      returned: always
+      sample: cn-hangzhou
+previous_status:
+  description: Instance status before the task (after a transitional state settled).
+  returned: always
+  type: str
+  sample: Running
+api_calls:
+  description: Number of API requests the module sent (retries included).
+  returned: always
+  type: int
+  sample: 4
+'''
+
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import (
+    describe_instance, settle_instance, start_instance, stop_instance,
+)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout
+
+TARGET = {'running': 'Running', 'stopped': 'Stopped'}
+
+
+def main():
+    argument_spec = dict(
+        instance_id=dict(type='str', required=True),
+        state=dict(type='str', required=True, choices=['running', 'stopped']),
+        force_stop=dict(type='bool', default=False),
+        wait_timeout=dict(type='int', default=900),
+    )
+    amodule = AlicloudModule(argument_spec, supports_check_mode=True)
+    p = amodule.params
+    instance_id = p['instance_id']
+    target = TARGET[p['state']]
+    if p['wait_timeout'] <= 0:
+        amodule.fail('wait_timeout must be a positive number of seconds (got %d)' % p['wait_timeout'])
+    client = amodule.client()
+
+    def result(status, previous, changed):
+        out = dict(instance=dict(id=instance_id, status=status, region_id=amodule.region),
+                   previous_status=previous, api_calls=amodule.api_calls,
+                   diff=dict(before=dict(status=previous), after=dict(status=status)))
+        amodule.exit(changed, **out)
+
+    try:
+        instance = describe_instance(client, instance_id)
+        if instance is None:
+            amodule.fail('instance_id %s does not exist in region %s (instances are regional: set region to the '
+                         "instance's region)" % (instance_id, amodule.region), api_calls=amodule.api_calls)
+        if not amodule.check_mode:
+            instance = settle_instance(client, instance, p['wait_timeout'])
+        current = instance.get('Status')
+        if current == target:
+            result(current, current, False)
+        if current not in ('Running', 'Stopped'):
+            if amodule.check_mode:
+                result(target, current, True)
+            amodule.fail('instance %s is %s and cannot be made %s' % (instance_id, current, target),
+                         api_calls=amodule.api_calls)
+        if amodule.check_mode:
+            result(target, current, True)
+        if target == 'Stopped':
+            final = stop_instance(client, instance_id, p['wait_timeout'], force_stop=p['force_stop'])
+        else:
+            final = start_instance(client, instance_id, p['wait_timeout'])
+        result(final.get('Status') if final else target, current, True)
+    except ApiError as err:
+        amodule.fail_api(err, msg='cannot make instance %s %s' % (instance_id, target), api_calls=amodule.api_calls)
+    except WaitTimeout as err:
+        amodule.fail('instance %s: %s' % (instance_id, err), api_calls=amodule.api_calls)
+
+
+if __name__ == '__main__':
+    main()
