@@ -8,16 +8,8 @@ from .core import DEFAULT_DURATIONS, DEFAULT_QUOTAS, BackendCore
 from .images import ImageActions
 from .util import iso
 
-try:
-    from .tasks import TaskActions
-except ImportError:  # pragma: no cover - during bootstrap
-    class TaskActions:
-        pass
-try:
-    from .tagging import TagActions
-except ImportError:  # pragma: no cover
-    class TagActions:
-        pass
+from .tagging import TagActions
+from .tasks import TaskActions
 
 __all__ = ["Backend", "DEFAULT_DURATIONS", "DEFAULT_QUOTAS"]
 
@@ -63,11 +55,10 @@ class Backend(BackendCore, ImageActions, ComputeActions, TaskActions, TagActions
                 s = slot(snap.account_id, snap.region)
                 if s is not None:
                     s["snapshots"].append(self.render_snapshot(snap, now))
-            if hasattr(self, "render_task"):
-                for t in self.tasks.values():
-                    s = slot(t.account_id, t.region)
-                    if s is not None:
-                        s["tasks"].append(self.render_task(t, now))
+            for t in self.tasks.values():
+                s = slot(t.account_id, t.region)
+                if s is not None:
+                    s["tasks"].append(self.render_task(t, now))
             for (acc_id, region, name), kp in self.key_pairs.items():
                 s = slot(acc_id, region)
                 if s is not None:

@@ -440,6 +440,7 @@ class ComputeActions:
             if any(v is not None and values[k] != v for k, v in filt.items()):
                 continue
             out.append(s)
+        out.reverse()
         out.sort(key=lambda s: s.creation_time, reverse=True)
         if token_mode:
             page, nxt = next_token_page(p, out)

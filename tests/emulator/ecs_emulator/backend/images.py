@@ -180,6 +180,7 @@ class ImageActions:
             if end_t is not None and img.creation_time > end_t:
                 continue
             result.append(img)
+        result.reverse()                  # newest first, also among equal creation times
         result.sort(key=lambda i: i.creation_time, reverse=True)
         page = paginate(result, number, size)
         return {"RegionId": region, "TotalCount": len(result), "PageNumber": number, "PageSize": size,
@@ -229,7 +230,8 @@ class ImageActions:
 
     def _new_image(self, ctx, region, attrs, now, **kw):
         image_id = self.ids.new("m", region)
-        name = attrs.get("name") or kw.pop("default_name", None) or image_id
+        default_name = kw.pop("default_name", None)
+        name = attrs.get("name") or default_name or image_id
         features = {"NvmeSupport": "supported", "ImdsSupport": "v1"}
         features.update(kw.pop("features", {}))
         features.update(attrs.get("features") or {})
@@ -254,7 +256,7 @@ class ImageActions:
                         source_disk_size=size, source_instance_id=disk.instance_id if disk else "",
                         description=("Created for image %s" % image_id) if image_id else "",
                         resource_group_id=self.resource_group(account, None), created_for_image=image_id,
-                        status="progressing" if job else "accomplished", job=job)
+                        status="accomplished", job=job)
         self.snapshots[snap.snapshot_id] = snap
         return snap
 
