@@ -107,6 +107,8 @@ class _OssMixin:
     # ------------------------------------------------------------------------------------ plumbing
     def send_error(self, code, message=None, explain=None):
         self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") not in ("HTTP/1.0", "HTTP/1.1"):
+            self.request_version = "HTTP/1.0"
         try:
             self._send_xml_error(OssError(code, "InvalidRequest" if code < 500 else "InternalError",
                                           message or "Bad request"), _request_id())

@@ -313,6 +313,8 @@ class BaseHandler(BaseHTTPRequestHandler):
                 "Code": "BadRequest" if code < 500 else "InternalError", "Message": message or short}
         data = json.dumps(body).encode("utf-8")
         self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") not in ("HTTP/1.0", "HTTP/1.1"):
+            self.request_version = "HTTP/1.0"     # always answer with a status line and headers
         try:
             self.send_response(code, message)
             self.send_header("Content-Type", JSON_CT)
