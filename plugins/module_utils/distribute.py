@@ -90,12 +90,12 @@ def plan_copy_absent(region, name, images):
         return None, None, ('region %s holds %d images named %s (%s): cannot tell which one is the copy'
                             % (region, len(images), name, ', '.join(sorted(i['image_id'] for i in images))))
     image = images[0]
-    if image.get('status') in IN_FLIGHT_STATUSES:
-        return 'cancel', image, None
     if not image.get('is_copied'):
         return None, image, ('region %s holds image %s named %s but it was not made by CopyImage; refusing to '
-                             'delete it (use alicloud.ecs_images.ecs_image with state=absent)'
+                             'remove it (use alicloud.ecs_images.ecs_image with state=absent)'
                              % (region, image['image_id'], name))
+    if image.get('status') in IN_FLIGHT_STATUSES:
+        return 'cancel', image, None
     return 'delete', image, None
 
 

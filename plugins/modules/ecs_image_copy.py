@@ -241,6 +241,13 @@ def run_parallel(func, regions):
     return results
 
 
+def with_region(image, region):
+    """DescribeImages has the region at the top of the answer, not in each image: fill it in."""
+    if image is not None and not image.get('region_id'):
+        image = dict(image, region_id=region)
+    return image
+
+
 def known_regions(client):
     response = client.call('DescribeRegions', {})
     return set(r.get('RegionId') for r in (response.get('Regions') or {}).get('Region') or [])
@@ -273,6 +280,8 @@ class CopyRun:
         self.name = p['name']
         self.plan = {}
         self.clients = {}
+        self.written = {}      # region -> True once a write call succeeded there (survives a later failure)
+        self.latest = {}       # region -> latest image seen while applying
 
     # ------------------------------------------------------------------ read + refuse
     def validate_options(self):
@@ -296,7 +305,7 @@ class CopyRun:
             raw = describe_image(client, self.p['image_id'], region=self.source_region)
         except ApiError as err:
             self.m.fail_api(err, 'cannot read the source image %s' % self.p['image_id'])
-        self.source = normalize_image(raw)
+        self.source = with_region(normalize_image(raw), self.source_region)
         if self.state == 'present':
             if raw is None:
                 self.m.fail('image_id: image %s does not exist in region %s (custom images are regional; set '
@@ -386,12 +395,14 @@ class CopyRun:
             try:
                 response = client.call('CopyImage', params, client_token=True, region=self.source_region)
                 image_id = response.get('ImageId')
-                out['changed'] = True
+                out['changed'] = self.written[region] = True
             except ApiError as err:
                 if err.code != 'InvalidImageName.Duplicated':
                     raise
-                # another run started the same copy meanwhile: follow it instead
+                # an earlier attempt of this call whose answer was lost (attempts > 1), or another run, started
+                # the same copy meanwhile: follow it instead of failing
                 image_id = None
+                out['changed'] = self.written[region] = err.attempts > 1
             image = None
             for _attempt in range(3):  # the new copy may take a moment to be listed
                 if image_id:
@@ -405,11 +416,11 @@ class CopyRun:
             if image is None:
                 raise RuntimeError('CopyImage to %s returned %s but the copy cannot be found'
                                    % (region, image_id or 'InvalidImageName.Duplicated'))
-            out['image'] = image
+            out['image'] = self.latest[region] = image
         elif item.get('tags') and (item['tags'][0] or item['tags'][1]):
             apply_tags(client, 'image', item['image']['image_id'], item['tags'][0], item['tags'][1],
                        region=region)
-            out['changed'] = True
+            out['changed'] = self.written[region] = True
             out['image'] = dict(item['image'], tags=merged_tags(item['image']['tags'], self.p['tags'],
                                                                 self.p['purge_tags']))
         if self.p['wait'] and out['image']['status'] in IN_FLIGHT_STATUSES:
@@ -432,10 +443,12 @@ class CopyRun:
         if action == 'cancel':
             try:
                 client.call('CancelCopyImage', {'ImageId': image['image_id']}, region=region)
+                self.written[region] = True
             except ApiError as err:
                 if err.code == 'InvalidImageId.NotFound':
-                    return {'changed': False, 'action': 'none'}
-                if err.code not in ('IncorrectImageStatus', 'ImageCreatedNotFromCopy'):
+                    # gone: by our own earlier attempt whose answer was lost, or by someone else
+                    return {'changed': err.attempts > 1, 'action': 'cancel' if err.attempts > 1 else 'none'}
+                if err.code != 'IncorrectImageStatus':
                     raise
                 # the copy finished (or failed) between the read and the cancel: delete it instead
                 current = normalize_image(describe_image(client, image['image_id'], region=region))
@@ -445,10 +458,11 @@ class CopyRun:
         if action == 'delete':
             try:
                 client.call('DeleteImage', {'ImageId': image['image_id']}, region=region)
+                self.written[region] = True
             except ApiError as err:
                 if err.code != 'InvalidImageId.NotFound':
                     raise
-                return {'changed': False, 'action': 'none'}
+                return {'changed': err.attempts > 1, 'action': 'delete' if err.attempts > 1 else 'none'}
         if self.p['wait']:
             self.wait_gone(region, image['image_id'])
         return {'changed': True, 'action': action}
@@ -496,7 +510,7 @@ class CopyRun:
                 image = self.plan[region]['image']
                 if image is not None and region in tagged:
                     image = dict(image, tags=merged_tags(image['tags'], self.p['tags'], self.p['purge_tags']))
-                images[region] = image
+                images[region] = with_region(image, region)
             self.exit(bool(copied or tagged), images, copied, in_progress, tagged, [], [])
         results = run_parallel(self.apply_present, self.regions)
         errors = []
@@ -506,13 +520,13 @@ class CopyRun:
             if exc is not None:
                 errors.append(self.region_error(region, exc))
                 image = getattr(exc, 'last', None)
-                images[region] = image if isinstance(image, dict) and 'image_id' in image else \
-                    self.plan[region]['image']
-                if region in copied:
-                    changed = True
+                if not (isinstance(image, dict) and image.get('image_id')):
+                    image = self.latest.get(region, self.plan[region]['image'])
+                images[region] = with_region(image, region)
+                changed = changed or self.written.get(region, False)
                 continue
             changed = changed or out['changed']
-            images[region] = out['image']
+            images[region] = with_region(out['image'], region)
         if errors:
             self.m.fail('; '.join(errors), changed=changed, images=images, source_image=self.source,
                         copied_regions=copied, in_progress_regions=in_progress, tagged_regions=tagged,
@@ -533,7 +547,8 @@ class CopyRun:
             out, exc = results[region]
             if exc is not None:
                 errors.append(self.region_error(region, exc))
-                images[region] = self.plan[region]['image']
+                images[region] = with_region(self.plan[region]['image'], region)
+                changed = changed or self.written.get(region, False)
                 continue
             changed = changed or out['changed']
             if out['action'] == 'cancel':

@@ -93,6 +93,8 @@ def test_plan_copy_absent():
     assert plan_copy_absent('r', 'n', [img('m-1', 'CreateFailed')])[0] == 'delete'
     action, image, error = plan_copy_absent('r', 'n', [img('m-1', 'Available', is_copied=False)])
     assert action is None and 'not made by CopyImage' in error
+    action, image, error = plan_copy_absent('r', 'n', [img('m-1', 'Creating', is_copied=False)])
+    assert action is None and 'refusing to remove' in error
     assert plan_copy_absent('r', 'n', [img('m-1'), img('m-2')])[0] is None
 
 
