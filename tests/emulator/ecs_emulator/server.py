@@ -413,7 +413,7 @@ class EcsHandler(BaseHandler):
                 status, body = 500, self._error_body(internal_error(), rid, host)
             entry["status"] = status
             entry["code"] = body.get("Code") if status >= 300 else None
-            data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
             self.send_bytes(status, data, headers=extra_headers, head_only=self.command == "HEAD")
         finally:
             entry["duration_ms"] = round((time.time() - started) * 1000, 3)

@@ -1,0 +1,173 @@
+#!/usr/bin/env python
+"""Throughput of the emulator for DescribeImages on a region holding 10,000 custom images.
+
+Starts the emulator in a separate process (``python -m ecs_emulator``) with the default fixture plus a
+``generated_images`` section (10,000 images of the primary account in the first region), then sends
+DescribeImages (PageSize 100, random pages, ImageOwnerAlias=self) from several threads through aliyunsdkcore
+over HTTP, and prints requests/s and latency percentiles. Every answer is checked (TotalCount, page size).
+
+    .venv/bin/python tests/benchmarks/emulator_throughput.py [--images 10000] [--requests 2000] [--threads 8]
+                                                            [--in-process]
+"""
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+for _var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
+    os.environ.pop(_var, None)
+
+from ecs_emulator import testing  # noqa: E402
+from ecs_emulator.server import load_fixture  # noqa: E402
+
+
+class _Remote:
+    """Just enough of ``Emulator`` for ecs_emulator.testing, for an emulator running in another process."""
+
+    def __init__(self, env, accounts):
+        self._env = env
+        self.ecs_endpoint = env["ALIBABA_CLOUD_ECS_ENDPOINT"]
+        self.admin_url = env["ECS_EMULATOR_ADMIN"]
+        self.accounts = accounts
+
+    def env(self):
+        return self._env
+
+
+def start_subprocess(fixture_path):
+    proc = subprocess.Popen([sys.executable, "-m", "ecs_emulator", "--fixture", fixture_path, "--time-scale", "0.001"],
+                            stdout=subprocess.PIPE, text=True, env=dict(os.environ))
+    env = {}
+    while len(env) < 7:
+        line = proc.stdout.readline()
+        if not line:
+            raise SystemExit("emulator exited early (code %s)" % proc.wait())
+        k, v = line.strip()[len("export "):].split("=", 1)
+        env[k] = v
+    accounts = testing.admin(env["ECS_EMULATOR_ADMIN"], "GET", "accounts")
+    return proc, _Remote(env, accounts)
+
+
+def run_phase(emu, fn, n_requests, n_threads):
+    """Run ``fn(client, rng)`` n_requests times over n_threads threads; returns (latencies, errors, wall)."""
+    latencies, errors = [], []
+    lock = threading.Lock()
+    counter = iter(range(n_requests))
+
+    def worker(seed):
+        rng = random.Random(seed)
+        client = testing.acs_client(emu)
+        while True:
+            with lock:
+                if next(counter, None) is None:
+                    return
+            t = time.perf_counter()
+            try:
+                fn(client, rng)
+                dt = time.perf_counter() - t
+                with lock:
+                    latencies.append(dt)
+            except Exception as exc:  # noqa: BLE001
+                with lock:
+                    errors.append(repr(exc))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n_threads)]
+    t_start = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return latencies, errors, time.perf_counter() - t_start
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--images", type=int, default=10000)
+    ap.add_argument("--requests", type=int, default=2000, help="total DescribeImages calls (bounded run)")
+    ap.add_argument("--threads", type=int, default=8)
+    ap.add_argument("--in-process", action="store_true", help="run the emulator in this process (shares the GIL)")
+    args = ap.parse_args(argv)
+
+    fixture = load_fixture(None)
+    primary = fixture["accounts"][0]
+    region = fixture["regions"][0]["region_id"]
+    fixture.setdefault("generated_images", []).append(
+        {"account": primary.get("name") or primary["account_id"], "region": region, "count": args.images,
+         "name_prefix": "bench"})
+    t0 = time.time()
+    proc = None
+    if args.in_process:
+        from ecs_emulator.server import start_emulator
+        emu = start_emulator(time_scale=0.001, fixture=fixture)
+    else:
+        fd, path = tempfile.mkstemp(suffix=".json")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(fixture, fh)
+        proc, emu = start_subprocess(path)
+        os.unlink(path)
+    startup = time.time() - t0
+    try:
+        probe = testing.call(testing.acs_client(emu), "DescribeImages", RegionId=region, ImageOwnerAlias="self",
+                             PageSize=100)
+        total = probe["TotalCount"]
+        if total < args.images:
+            raise SystemExit("expected >= %d images, the emulator reports %d" % (args.images, total))
+        pages = (total + 99) // 100
+        testing.admin(emu.admin_url, "DELETE", "requests")
+
+        ids = [img["ImageId"] for img in probe["Images"]["Image"]]
+
+        def page_call(client, rng):
+            page = rng.randint(1, pages)
+            out = testing.call(client, "DescribeImages", RegionId=region, ImageOwnerAlias="self", PageSize=100,
+                               PageNumber=page)
+            expected = min(100, total - (page - 1) * 100)
+            if out["TotalCount"] != total or len(out["Images"]["Image"]) != expected:
+                raise AssertionError("page %d: %d images, TotalCount %s" % (
+                    page, len(out["Images"]["Image"]), out["TotalCount"]))
+
+        def id_call(client, rng):
+            image_id = rng.choice(ids)
+            out = testing.call(client, "DescribeImages", RegionId=region, ImageId=image_id)
+            if [i["ImageId"] for i in out["Images"]["Image"]] != [image_id]:
+                raise AssertionError("lookup of %s returned %s" % (image_id, out["Images"]["Image"]))
+
+        results = {}
+        for name, fn, n in (("PageSize=100 random page", page_call, args.requests),
+                            ("ImageId lookup (what waiters poll)", id_call, args.requests)):
+            results[name] = run_phase(emu, fn, n, args.threads)
+        logged = len(testing.admin(emu.admin_url, "GET", "requests")["requests"])
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=10)
+        else:
+            emu.stop()
+
+    print("emulator DescribeImages throughput (%s; %d threads; aliyunsdkcore over HTTP)" % (
+        "in-process" if args.in_process else "separate process", args.threads))
+    print("  images in region %s: %d (startup incl. fixture load %.2f s); requests logged: %d" % (
+        region, total, startup, logged))
+    failed = False
+    for name, (lat, errors, wall) in results.items():
+        lat = sorted(lat)
+
+        def pct(p):
+            return lat[min(len(lat) - 1, int(round(p / 100.0 * (len(lat) - 1))))] * 1000 if lat else float("nan")
+
+        print("  %s: %d ok, %d errors, %.2f s, %.1f req/s, latency ms p50 %.1f p95 %.1f max %.1f" % (
+            name, len(lat), len(errors), wall, len(lat) / wall if wall else 0, pct(50), pct(95),
+            lat[-1] * 1000 if lat else float("nan")))
+        if errors:
+            print("    first errors: %s" % errors[:3])
+            failed = True
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
