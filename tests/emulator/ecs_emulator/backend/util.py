@@ -132,7 +132,7 @@ class Params:
     def indexed_groups(self, prefix):
         """``prefix.N.Field`` -> list of (N, {Field: value}) sorted by N."""
         groups = {}
-        pat = re.compile(r"^%s\.(\d+)\.([A-Za-z.]+)$" % re.escape(prefix))
+        pat = re.compile(r"^%s\.(\d+)\.([A-Za-z][A-Za-z0-9.]*)$" % re.escape(prefix))
         for key, value in self.raw.items():
             m = pat.match(key)
             if m:
