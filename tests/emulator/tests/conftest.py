@@ -62,14 +62,6 @@ def new_sdk_client(emulator):
     return testing.new_sdk_client(emulator, 0)
 
 
-def _backend_available():
-    try:
-        from ecs_emulator.backend import Backend  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @pytest.fixture
 def needs_backend(emulator):
     """Skip a test that drives ECS actions while ecs_emulator.backend is not importable (bootstrap only)."""
