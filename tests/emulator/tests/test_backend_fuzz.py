@@ -1,0 +1,47 @@
+"""Garbage in: every action answers either a result or an ApiError, never another exception, and a refused
+request changes nothing."""
+import json
+import random
+
+from ecs_emulator.backend import Backend
+from ecs_emulator.backend.testkit import Harness
+from ecs_emulator.errors import ApiError
+
+NAMES = ["RegionId", "ImageId", "InstanceId", "ImageName", "Description", "Status", "PageSize", "PageNumber",
+         "DiskDeviceMapping.1.OSSBucket", "DiskDeviceMapping.1.OSSObject", "DiskDeviceMapping.1.Format",
+         "DiskDeviceMapping.1.Size", "DiskDeviceMapping.2.SnapshotId", "DiskDeviceMapping.1.DiskImageSize",
+         "SnapshotId", "Tag.1.Key", "Tag.1.Value", "Tag.0.Key", "AddAccount.1", "RemoveAccount.1", "IsPublic",
+         "DestinationRegionId", "OSSBucket", "OSSPrefix", "ImageFormat", "TaskId", "TaskIds", "InstanceIds",
+         "DiskIds", "SnapshotIds", "SystemDisk.Size", "Password", "KeyPairName", "DiskId", "ResourceType",
+         "ResourceId.1", "TagKey.1", "All", "Force", "DryRun", "NextToken", "MaxResults", "Filter.1.Key",
+         "Filter.1.Value", "ImageOwnerAlias", "Usage", "OSType", "Architecture", "ResourceGroupId", "AcceptLanguage",
+         "TagFilter.1.TagValues.1", "Features.ImdsSupport", "ClientToken", "ResourceIds.1", "StartTime"]
+VALUES = ["", " ", "0", "-1", "1", "101", "99999999999999999999", "true", "False", "ALL", "Available,Bogus",
+          "cn-hangzhou", "cn-shanghai", "nowhere", "m-bp1emu0partnergolden1", "i-bp1emu0running000001",
+          "aliyun_3_x64_20G_alibase_20240819.vhd", "d-bp1emu0sysrun0000001", "ecs-images-hz", "disks/alinux3-minimal.raw",
+          "[\"i-bp1emu0running000001\"]", "[1,2]", "{", "\u4e2d\u6587", "x" * 300, "http://evil", "acs:x",
+          "image", "instance", "qcow2", "RAW", "nt-5", "nt-x", "2026-01-01T00:00Z", "Abcdefg12!", "/dev/xvdb",
+          "\x00\x01", "%s", "2234567890123456", "1234567890123456"]
+
+
+def test_fuzz_every_action():
+    h = Harness()
+    rng = random.Random(1234)
+    crashes = []
+    for action in sorted(Backend.actions):
+        for _ in range(60):
+            params = {rng.choice(NAMES): rng.choice(VALUES) for _ in range(rng.randint(0, 6))}
+            region = params.get("RegionId") or None
+            before = json.dumps(h.backend.resources(), sort_keys=True, default=str)
+            try:
+                h.backend.dispatch(h.ctx("primary", region), action, params)
+            except ApiError as err:
+                assert 400 <= err.status < 600 and err.code and err.message
+                if err.code != "DryRunOperation":
+                    after = json.dumps(h.backend.resources(), sort_keys=True, default=str)
+                    if after != before:
+                        crashes.append((action, params, "refused but changed state: %s" % err.code))
+            except Exception as exc:       # noqa: BLE001 - this is what the test looks for
+                crashes.append((action, params, repr(exc)))
+            h.advance(rng.choice([0, 1, 30, 400]))
+    assert crashes == []
