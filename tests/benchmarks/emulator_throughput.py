@@ -138,10 +138,15 @@ def main(argv=None):
                 raise AssertionError("lookup of %s returned %s" % (image_id, out["Images"]["Image"]))
 
         results = {}
+        logged = 0
         for name, fn, n in (("PageSize=100 random page", page_call, args.requests),
                             ("ImageId lookup (what waiters poll)", id_call, args.requests)):
-            results[name] = run_phase(emu, fn, n, args.threads)
-        logged = len(testing.admin(emu.admin_url, "GET", "requests")["requests"])
+            testing.admin(emu.admin_url, "DELETE", "requests")
+            lat, errors, wall = run_phase(emu, fn, n, args.threads)
+            entries = testing.admin(emu.admin_url, "GET", "requests")["requests"]
+            logged += len(entries)
+            server = sorted(e["duration_ms"] for e in entries if e["action"] == "DescribeImages")
+            results[name] = (lat, errors, wall, server)
     finally:
         if proc is not None:
             proc.terminate()
@@ -154,7 +159,7 @@ def main(argv=None):
     print("  images in region %s: %d (startup incl. fixture load %.2f s); requests logged: %d" % (
         region, total, startup, logged))
     failed = False
-    for name, (lat, errors, wall) in results.items():
+    for name, (lat, errors, wall, server) in results.items():
         lat = sorted(lat)
 
         def pct(p):
@@ -163,6 +168,9 @@ def main(argv=None):
         print("  %s: %d ok, %d errors, %.2f s, %.1f req/s, latency ms p50 %.1f p95 %.1f max %.1f" % (
             name, len(lat), len(errors), wall, len(lat) / wall if wall else 0, pct(50), pct(95),
             lat[-1] * 1000 if lat else float("nan")))
+        if server:
+            print("    server-side time per request (request log) ms: p50 %.1f p95 %.1f" % (
+                server[len(server) // 2], server[min(len(server) - 1, int(0.95 * len(server)))]))
         if errors:
             print("    first errors: %s" % errors[:3])
             failed = True
