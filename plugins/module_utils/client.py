@@ -58,6 +58,7 @@ RETRY_BASE_DELAY = 0.5
 RETRY_MAX_DELAY = 10.0
 RETRY_MAX_TRIES = 8
 RETRY_MAX_TOTAL = 120.0
+MAX_PAGES = 1000   # safety net for paginate (100 000 items at 100 per page)
 
 RETRYABLE_CODES = frozenset([
     'ServiceUnavailable', 'InternalError', 'UnknownError', 'InternalError.Dispatch',
@@ -625,8 +626,10 @@ class EcsClient:
             items.extend(batch)
             token = response.get('NextToken') or None
             total = response.get('TotalCount')
-            if token and total is None:
-                continue
+            if total is None and 'NextToken' in response:
+                if token:               # token-based API: follow the token until it is empty
+                    continue
+                break
             if total is not None:
                 if len(items) >= int(total) or not batch:
                     break
@@ -634,4 +637,7 @@ class EcsClient:
                 break
             page += 1
             token = None
+            if page > MAX_PAGES:
+                raise ApiError(action, 'TooManyPages', 'more than %d pages; narrow the filters' % MAX_PAGES,
+                               params=flatten_params(params))
         return items
