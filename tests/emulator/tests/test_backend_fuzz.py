@@ -29,7 +29,7 @@ def test_fuzz_every_action():
     rng = random.Random(1234)
     crashes = []
     for action in sorted(Backend.actions):
-        for _ in range(60):
+        for _ in range(30):
             params = {rng.choice(NAMES): rng.choice(VALUES) for _ in range(rng.randint(0, 6))}
             region = params.get("RegionId") or None
             before = json.dumps(h.backend.resources(), sort_keys=True, default=str)

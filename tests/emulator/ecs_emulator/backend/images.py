@@ -145,39 +145,51 @@ class ImageActions:
             if "system" in want or "marketplace" in want:
                 candidates.extend(i for i in self.system.get(region, {}).values() if i.alias in want)
         in_use = self.images_in_use()
+        # Only the filters in use are checked (10,000-image regions must stay fast).
+        checks = []
+        if aliases is not None and ids:
+            checks.append(lambda i: (i.alias if i.owner_id is None else ("self" if i.owner_id == acct else "others"))
+                          in aliases)
+        if family is not None:
+            checks.append(lambda i: i.family == family)
+        if arch is not None:
+            checks.append(lambda i: i.architecture == arch)
+        if os_type is not None:
+            checks.append(lambda i: i.os_type == os_type)
+        if usage is not None:
+            checks.append(lambda i: ("instance" if i.image_id in in_use else "none") == usage)
+        if itype is not None:
+            checks.append(lambda i: INSTANCE_TYPES[itype][3] == i.architecture)
+        if snapshot_id is not None:
+            checks.append(lambda i: any(m.snapshot_id == snapshot_id for m in i.mappings))
+        if rg is not None:
+            checks.append(lambda i: i.resource_group_id == rg)
+        if owner_id is not None:
+            checks.append(lambda i: str(i.owner_id or "") == owner_id)
+        if is_public is not None:
+            checks.append(lambda i: i.is_public == is_public or i.owner_id is None)
+        if tag_filter:
+            checks.append(lambda i: i.owner_id == acct and match_tag_filter(i.tags, tag_filter))
+        if start_t is not None:
+            checks.append(lambda i: i.creation_time >= start_t)
+        if end_t is not None:
+            checks.append(lambda i: i.creation_time <= end_t)
+        all_statuses = len(statuses) == len(IMAGE_STATUSES)
         result = []
         for img in candidates:
-            if aliases is not None and ids:
-                alias = img.alias if img.owner_id is None else ("self" if img.owner_id == acct else "others")
-                if alias not in aliases:
+            if not all_statuses:
+                job = img.job
+                status = img.status if job is None or not job.active else img.current_status(now)
+                if status not in statuses:
                     continue
-            if img.current_status(now) not in statuses:
-                continue
             if name is not None and name not in img.name:
                 continue
-            if family is not None and img.family != family:
-                continue
-            if arch is not None and img.architecture != arch:
-                continue
-            if os_type is not None and img.os_type != os_type:
-                continue
-            if usage is not None and ("instance" if img.image_id in in_use else "none") != usage:
-                continue
-            if itype is not None and INSTANCE_TYPES[itype][3] != img.architecture:
-                continue
-            if snapshot_id is not None and not any(m.snapshot_id == snapshot_id for m in img.mappings):
-                continue
-            if rg is not None and img.resource_group_id != rg:
-                continue
-            if owner_id is not None and str(img.owner_id or "") != owner_id:
-                continue
-            if is_public is not None and img.is_public != is_public and img.owner_id is not None:
-                continue
-            if tag_filter and not (img.owner_id == acct and match_tag_filter(img.tags, tag_filter)):
-                continue
-            if start_t is not None and img.creation_time < start_t:
-                continue
-            if end_t is not None and img.creation_time > end_t:
+            if checks:
+                for check in checks:
+                    if not check(img):
+                        break
+                else:
+                    result.append(img)
                 continue
             result.append(img)
         result.reverse()                  # newest first, also among equal creation times
