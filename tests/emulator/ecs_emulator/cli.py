@@ -39,8 +39,8 @@ def main(argv=None):
     try:
         emu = start_emulator(time_scale=args.time_scale, faults=args.faults, fixture=args.fixture, seed=args.seed,
                              host=args.host, port=args.port, oss_port=args.oss_port)
-    except (OSError, ValueError) as exc:
-        print("ecs-emulator: cannot start: %s" % exc, file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - bad fixture, port in use ...: one line, no traceback
+        print("ecs-emulator: cannot start: %s: %s" % (type(exc).__name__, exc), file=sys.stderr)
         return 1
     stop = threading.Event()
 

@@ -25,6 +25,7 @@ from .oss_store import OssError
 log = logging.getLogger("ecs_emulator.oss")
 
 XML_CT = "application/xml"
+MAX_OBJECT = 1024 * 1024 * 1024      # in-memory store: 1 GiB per request (real OSS: 5 GiB)
 TIME_SKEW = 15 * 60
 
 # Sub-resources that are part of the canonicalized resource (the list oss2 signs).
@@ -160,8 +161,12 @@ class _OssMixin:
                  "status": None, "code": None, "fault": None, "signature": None, "method": self.command}
         try:
             try:
-                body = self.read_body(limit=5 * 1024 * 1024 * 1024)
-            except (ValueError, OverflowError):
+                body = self.read_body(limit=MAX_OBJECT)
+            except OverflowError:
+                self.close_connection = True
+                raise OssError(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size of "
+                               "the emulator (%d bytes per request)." % MAX_OBJECT)
+            except ValueError:
                 self.close_connection = True
                 raise OssError(400, "InvalidArgument", "The request body or its length is malformed.")
             action = self._action_name(bucket, key, params)

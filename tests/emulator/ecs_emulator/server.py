@@ -267,6 +267,7 @@ class BaseHandler(BaseHTTPRequestHandler):
     sys_version = ""
     error_content_type = JSON_CT
     disable_nagle_algorithm = True      # headers and body are separate writes: avoid the 40 ms delayed-ACK stall
+    timeout = 120                       # an idle or stalled client frees its thread after 2 minutes
 
     def log_message(self, fmt, *args):     # quiet; use logging at debug level
         log.debug("%s - %s", self.address_string(), fmt % args)

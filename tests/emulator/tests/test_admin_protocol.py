@@ -228,3 +228,11 @@ def test_cli_rejects_bad_faults():
     proc = subprocess.run([sys.executable, "-m", "ecs_emulator", "--faults", "X=boom"], capture_output=True,
                           text=True, env=_env(), timeout=30)
     assert proc.returncode == 2 and "--faults" in proc.stderr
+
+
+def test_cli_bad_fixture(tmp_path):
+    bad = tmp_path / "fixture.json"
+    bad.write_text('{"accounts": []}')
+    proc = subprocess.run([sys.executable, "-m", "ecs_emulator", "--fixture", str(bad)], capture_output=True,
+                          text=True, env=_env(), timeout=30)
+    assert proc.returncode == 1 and "no accounts" in proc.stderr and "Traceback" not in proc.stderr
