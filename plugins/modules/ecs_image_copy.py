@@ -78,6 +78,14 @@ options:
     description:
       - Resource group of new copies. Not changed on existing copies.
     type: str
+  delete_snapshots:
+    description:
+      - With O(state=absent), also delete the snapshots of each deleted copy (a finished copy has its own
+        snapshots in its region, and they keep costing money after the image is gone).
+      - Snapshots still used by another image or by a disk are kept, with a warning.
+      - Check mode does not predict which snapshots would be deleted.
+    type: bool
+    default: false
   state:
     description:
       - C(present) makes every destination region hold a copy; C(absent) cancels or deletes the copies there.
@@ -194,6 +202,11 @@ deleted_regions:
   type: list
   elements: str
   sample: []
+deleted_snapshots:
+  description: Snapshots deleted with the copies (O(delete_snapshots=true)), keyed by region id.
+  returned: always
+  type: dict
+  sample: {"cn-beijing": ["s-2ze0000000000001"]}
 api_calls:
   description: Number of API requests the module sent (retries included).
   returned: always
@@ -209,6 +222,8 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.distribute import (
     FAILED_STATUSES, IN_FLIGHT_STATUSES, ProgressSchedule, copy_params, normalize_regions, plan_copy_absent,
     plan_copy_present, region_errors, wait_with_progress)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshots import (
+    delete_image_snapshots, image_snapshot_ids)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
     describe_image, find_images_by_name, normalize_image)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import apply_tags, diff_tags, merged_tags
@@ -282,6 +297,8 @@ class CopyRun:
         self.clients = {}
         self.written = {}      # region -> True once a write call succeeded there (survives a later failure)
         self.latest = {}       # region -> latest image seen while applying
+        self.deleted_snapshots = {}
+        self.warnings = []
 
     # ------------------------------------------------------------------ read + refuse
     def validate_options(self):
@@ -463,8 +480,19 @@ class CopyRun:
                 if err.code != 'InvalidImageId.NotFound':
                     raise
                 return {'changed': err.attempts > 1, 'action': 'delete' if err.attempts > 1 else 'none'}
-        if self.p['wait']:
+        if self.p['wait'] or (action == 'delete' and self.p['delete_snapshots']):
             self.wait_gone(region, image['image_id'])
+        if action == 'delete' and self.p['delete_snapshots']:
+            snapshot_ids = image_snapshot_ids(image)
+            try:
+                deleted, kept = delete_image_snapshots(client, snapshot_ids, image['image_id'], region)
+            except ApiError as err:
+                raise RuntimeError('copy %s was deleted but deleting its snapshots failed (%s); delete these '
+                                   'snapshots yourself: %s' % (image['image_id'], err, ', '.join(snapshot_ids)))
+            self.deleted_snapshots[region] = deleted
+            for snapshot_id, reason in sorted(kept.items()):
+                self.warnings.append('%s: snapshot %s of copy %s is kept: %s'
+                                     % (region, snapshot_id, image['image_id'], reason))
         return {'changed': True, 'action': action}
 
     # ------------------------------------------------------------------ result
@@ -557,7 +585,8 @@ class CopyRun:
                 deleted.append(region)
         if errors:
             self.m.fail('; '.join(errors), changed=changed, images=images, source_image=self.source,
-                        cancelled_regions=cancelled, deleted_regions=deleted, api_calls=self.m.api_calls)
+                        cancelled_regions=cancelled, deleted_regions=deleted,
+                        deleted_snapshots=self.deleted_snapshots, api_calls=self.m.api_calls)
         self.exit(changed, images, [], [], [], cancelled, deleted)
 
     def region_error(self, region, exc):
@@ -567,9 +596,12 @@ class CopyRun:
         return '%s: %s' % (region, exc)
 
     def exit(self, changed, images, copied, in_progress, tagged, cancelled, deleted):
+        for warning in self.warnings:
+            self.m.warn(warning)
         self.m.exit(changed, images=images, source_image=self.source, copied_regions=copied,
                     in_progress_regions=in_progress, tagged_regions=tagged, cancelled_regions=cancelled,
-                    deleted_regions=deleted, api_calls=self.m.api_calls, diff=self.diff(images))
+                    deleted_regions=deleted, deleted_snapshots=self.deleted_snapshots, api_calls=self.m.api_calls,
+                    diff=self.diff(images))
 
 
 def main():
@@ -584,6 +616,7 @@ def main():
         tags=dict(type='dict'),
         purge_tags=dict(type='bool', default=True),
         resource_group_id=dict(type='str'),
+        delete_snapshots=dict(type='bool', default=False),
         state=dict(type='str', default='present', choices=['present', 'absent']),
         wait=dict(type='bool', default=True),
         wait_timeout=dict(type='int', default=3600),
