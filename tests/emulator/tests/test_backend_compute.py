@@ -263,3 +263,14 @@ def test_time_scale_shortens_transitions():
     assert h.instance(RUN)["Status"] == "Stopping"
     h.clock.t += 0.06
     assert h.instance(RUN)["Status"] == "Stopped"
+
+
+def test_image_support_instance_types(h):
+    r = h.call("DescribeImageSupportInstanceTypes", ImageId="aliyun_3_arm64_20G_alibase_20240819.vhd")
+    types = r["InstanceTypes"]["InstanceType"]
+    assert types and {t["InstanceTypeId"] for t in types} == {"ecs.g8y.large", "ecs.c8y.large"}
+    assert isinstance(types[0]["CpuCoreCount"], int) and isinstance(types[0]["MemorySize"], float)
+    x86 = h.call("DescribeImageSupportInstanceTypes", **{"Filter.1.Key": "imageId", "Filter.1.Value": PUBLIC})
+    assert "ecs.g7.large" in [t["InstanceTypeId"] for t in x86["InstanceTypes"]["InstanceType"]]
+    assert h.error("DescribeImageSupportInstanceTypes").code == "MissingParameter"
+    assert h.error("DescribeImageSupportInstanceTypes", ImageId="m-nope").code == "InvalidImageId.NotFound"
