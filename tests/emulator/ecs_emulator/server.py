@@ -415,6 +415,7 @@ class EcsHandler(BaseHandler):
             entry["status"] = status
             entry["code"] = body.get("Code") if status >= 300 else None
             data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            extra_headers = dict(extra_headers, **{"x-acs-request-id": rid})
             self.send_bytes(status, data, headers=extra_headers, head_only=self.command == "HEAD")
         finally:
             entry["duration_ms"] = round((time.time() - started) * 1000, 3)
@@ -601,11 +602,11 @@ class EcsHandler(BaseHandler):
                              host=host, client_token=req.params.get("ClientToken") or None)
 
         rule = state.faults.pick(action)
-        lost = False
+        delay, lost = 0.0, False
         if rule is not None:
             entry["fault"] = rule.kind
             if rule.kind == "slow":
-                time.sleep(rule.arg)
+                delay = rule.arg
             elif rule.kind == "drop":
                 raise _Dropped()
             elif rule.kind == "lost":
@@ -620,16 +621,20 @@ class EcsHandler(BaseHandler):
         is_sts = action in STS_ACTIONS and (version == STS_VERSION or state.backend is None
                                             or action not in state.backend.actions)
         if is_sts:
+            if delay:
+                time.sleep(delay)
             body = state.sts.dispatch({"account_id": account_id, "temp": req.temp}, action, biz)
         else:
-            body = self._dispatch_ecs(ctx, action, biz)
+            body = self._dispatch_ecs(ctx, action, biz, delay)
         if lost:
             raise unavailable_error()
         out = {"RequestId": rid}
         out.update(body)
         return 200, out, {}
 
-    def _dispatch_ecs(self, ctx, action, biz):
+    def _dispatch_ecs(self, ctx, action, biz, delay=0.0):
+        """Backend call with generic ClientToken handling. ``delay`` (fault ``slow``) is spent after the token is
+        registered, so a retry with the same token meanwhile gets 403 IdempotentProcessing, as on the cloud."""
         state = self.state
         backend = state.backend
         if backend is None:
@@ -638,24 +643,30 @@ class EcsHandler(BaseHandler):
             raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and "
                            "method.")
         token = ctx.client_token
-        if token:
-            key = (ctx.account_id, action, token)
-            fp = state.tokens.fingerprint(biz)
-            mode, stored = state.tokens.begin(key, fp)
-            if mode == "replay":
-                return stored
-            body = None
-            try:
-                with state.lock:
-                    body = backend.dispatch(ctx, action, dict(biz))
-                body.pop("RequestId", None)
-                return body
-            finally:
-                state.tokens.finish(key, fp, body)
-        with state.lock:
-            body = backend.dispatch(ctx, action, dict(biz))
-        body.pop("RequestId", None)
-        return body
+        if not token:
+            if delay:
+                time.sleep(delay)
+            with state.lock:
+                body = backend.dispatch(ctx, action, dict(biz))
+            body.pop("RequestId", None)
+            return body
+        key = (ctx.account_id, action, token)
+        fp = state.tokens.fingerprint(biz)
+        mode, stored = state.tokens.begin(key, fp)
+        if mode == "replay":
+            if delay:
+                time.sleep(delay)
+            return stored
+        body = None
+        try:
+            if delay:
+                time.sleep(delay)
+            with state.lock:
+                body = backend.dispatch(ctx, action, dict(biz))
+            body.pop("RequestId", None)
+            return body
+        finally:
+            state.tokens.finish(key, fp, body)
 
     # -- admin API
     def _admin_send(self, status, obj):

@@ -244,3 +244,34 @@ def test_wildcard_and_count(emulator, call, admin):
     with pytest.raises(ServerException):
         testing.call(no_retry, "DescribeRegions")
     assert testing.call(no_retry, "DescribeRegions")["Regions"]
+
+
+def test_same_token_while_first_still_processing(emulator, call, admin):
+    """The first request is slow (token registered, change not yet done): a retry with the same token gets
+    403 IdempotentProcessing; after the first finishes, the retry gets the stored answer."""
+    import threading
+    region = _region(emulator)
+    inst = _instance(call, region)
+    token = uuid.uuid4().hex
+    admin("PUT", "faults", {"spec": "CreateImage=slow:1.0*1"})
+    first = {}
+
+    def slow_first():
+        first["out"] = testing.call(testing.acs_client(emulator, 0), "CreateImage", RegionId=region,
+                                    InstanceId=inst, ImageName="tok-slow", ClientToken=token)
+
+    t = threading.Thread(target=slow_first)
+    t.start()
+    time.sleep(0.3)
+    with pytest.raises(ServerException) as ei:
+        call("CreateImage", RegionId=region, InstanceId=inst, ImageName="tok-slow", ClientToken=token)
+    assert (ei.value.get_http_status(), ei.value.get_error_code()) == (403, "IdempotentProcessing")
+    t.join()
+    again = call("CreateImage", RegionId=region, InstanceId=inst, ImageName="tok-slow", ClientToken=token)
+    assert again["ImageId"] == first["out"]["ImageId"]
+    assert len([i for i in _all_images(call, region) if i["ImageName"] == "tok-slow"]) == 1
+
+
+def test_request_id_header(emulator, raw, signed):
+    resp, _ = signed({"Action": "DescribeRegions"})
+    assert resp.headers["x-acs-request-id"] == resp.json()["RequestId"]
