@@ -45,12 +45,13 @@ def task_operations(task):
     return ops or []
 
 
-def task_related_items(task):
-    """All RelatedItem name/value pairs of a task, as a list of dicts (one per operation)."""
-    result = []
+def task_related_values(task, name):
+    """Every RelatedItem value called ``name`` of a task, across its operations, in order.
+
+    An ExportImage task lists OSSBucket, ImageFormat and one OSSObject per disk it writes."""
+    values = []
     for op in task_operations(task):
         items = op.get('RelatedItemSet') or {}
         items = items.get('RelatedItem') if isinstance(items, dict) else items
-        result.append(dict((i.get('Name'), i.get('Value')) for i in (items or [])))
-    return result
-
+        values.extend(i.get('Value') for i in (items or []) if i.get('Name') == name and i.get('Value'))
+    return values

@@ -162,7 +162,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitFailed, WaitTimeout, wait_task
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import (
-    describe_task, find_tasks, task_related_items)
+    describe_task, find_tasks, task_related_values)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.oss import (
     OSS_ARGUMENT_SPEC, HAS_OSS2, OSS2_IMPORT_ERROR, EXPORT_FORMATS, OssCheckError, check_export_prefix,
     export_key_pattern, match_export_objects, oss_client, oss_error_text)
@@ -199,28 +199,18 @@ def refusal(image, image_id, region):
 def classify_running(tasks_attrs, image_id, bucket, prefix, image_format):
     """Split running export tasks of the image into (matching, other) task ids (pure).
 
-    ``tasks_attrs``: list of (task_id, DescribeTaskAttribute answer or None). A task whose destination
-    cannot be told is counted as matching (the cloud runs one export per image at a time).
+    ``tasks_attrs``: list of (task_id, DescribeTaskAttribute answer or None). A task writes what we want when
+    its bucket, format and object names (as far as the task tells them) match; a task whose destination cannot
+    be told is counted as matching (the cloud runs one export per image at a time).
     """
     pattern = export_key_pattern(image_id, prefix, image_format)
     matching, other = [], []
     for task_id, attrs in tasks_attrs:
-        items = [i for i in task_related_items(attrs) if i]
-        if not items:
-            matching.append(task_id)
-            continue
-        ok = False
-        for item in items:
-            b = item.get('OSSBucket')
-            obj = item.get('OSSObject')
-            fmt = item.get('ImageFormat')
-            if b is not None and b != bucket:
-                continue
-            if fmt is not None and fmt.lower() != image_format:
-                continue
-            if obj is not None and not pattern.match(obj):
-                continue
-            ok = True
+        buckets = task_related_values(attrs, 'OSSBucket')
+        formats = [f.lower() for f in task_related_values(attrs, 'ImageFormat')]
+        objects = task_related_values(attrs, 'OSSObject')
+        ok = ((not buckets or bucket in buckets) and (not formats or image_format in formats)
+              and (not objects or all(pattern.match(o) for o in objects)))
         (matching if ok else other).append(task_id)
     return matching, other
 
@@ -272,7 +262,7 @@ class Exporter:
 
     def objects_of(self, oss, task_id, task):
         """Keys the finished task wrote: from the task's related items, else from the bucket listing."""
-        keys = sorted(set(i['OSSObject'] for i in task_related_items(task) if i.get('OSSObject')))
+        keys = sorted(set(task_related_values(task, 'OSSObject')))
         if keys:
             return keys
         groups = match_export_objects(self.list_keys(oss)[0], self.p['image_id'], self.prefix, self.fmt)
