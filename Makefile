@@ -35,7 +35,6 @@ export ANSIBLE_NOCOLOR := $(if $(CI),1,)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 ROLE_SCENARIOS = $(sort $(wildcard roles/*/molecule/*/molecule.yml))
-LINT_PATHS     = $(wildcard roles playbooks)
 
 .PHONY: help venv system-deps collection unit integration sanity lint yamllint ansible-lint \
         molecule changelog-lint test demo bench clean
@@ -64,11 +63,13 @@ collection: venv
 	@$(VPY) scripts/build_collection.py --dest $(COLL)
 
 # ---------------------------------------------------------------- tests
-unit: venv
-	@echo "== unit: pytest tests/unit tests/emulator/tests"
-	@paths=""; for d in tests/unit tests/emulator/tests; do [ -d $$d ] && paths="$$paths $$d"; done; \
-	if [ -z "$$paths" ]; then echo "no unit tests yet"; exit 0; fi; \
-	$(VPY) -m pytest -q -n auto -p no:cacheprovider $(PYTEST_ARGS) $$paths
+# Two pytest runs: the unit tests and the emulator's tests share module basenames (test_oss.py).
+unit: collection
+	@cd $(COLL) && ran=0; for d in tests/unit tests/emulator/tests; do \
+	    [ -d $$d ] || continue; ran=1; echo "== unit: pytest $$d (in $(COLL))"; \
+	    PYTHONPATH=$(COLLECTIONS)$${PYTHONPATH:+:$$PYTHONPATH} $(VPY) -m pytest -q -n auto -p no:cacheprovider \
+	        --timeout 300 $(PYTEST_ARGS) $$d || exit 1; \
+	done; [ $$ran = 1 ] || echo "no unit tests yet"
 
 integration: collection
 	@echo "== integration (from $(COLL))"
@@ -80,13 +81,14 @@ sanity: collection
 	@$(VPY) scripts/ansible_test_offline.py
 	@cd $(COLL) && $(BIN)/ansible-test sanity --venv --python 3.11 --color no $(SANITY_ARGS)
 
-yamllint: venv
-	@echo "== yamllint"
-	@$(VPY) -m yamllint -c .yamllint --strict .
+yamllint: collection
+	@echo "== yamllint (in $(COLL))"
+	@cd $(COLL) && $(VPY) -m yamllint -c .yamllint --strict .
 
 ansible-lint: collection
-	@echo "== ansible-lint (production profile): $(or $(LINT_PATHS),nothing to lint yet)"
-	@if [ -n "$(LINT_PATHS)" ]; then cd $(COLL) && $(BIN)/ansible-lint --offline --profile production $(LINT_PATHS); fi
+	@cd $(COLL) && paths=""; for d in roles playbooks; do [ -d $$d ] && paths="$$paths $$d"; done; \
+	echo "== ansible-lint (production profile):$${paths:- nothing to lint yet}"; \
+	if [ -n "$$paths" ]; then $(BIN)/ansible-lint --offline --profile production $(if $(CI),--nocolor) $$paths; fi
 
 lint: yamllint ansible-lint
 
