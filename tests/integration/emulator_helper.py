@@ -7,17 +7,43 @@ endpoints and credentials.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 PROXY_VARS = ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY')
+
+
+def collections_path(root: Path, given: str | None = None) -> str:
+    """A directory holding ansible_collections/alicloud/ecs_images for the tree at root.
+
+    root already inside .../ansible_collections/<ns>/<name> (the copy made by `make collection`):
+    its ansible_collections parent. A development tree: a symlink farm in the temp directory
+    (a symlink inside the tree would make tree walkers loop).
+    """
+    if given:
+        return given
+    root = Path(root).resolve()
+    if root.parent.parent.name == 'ansible_collections':
+        return str(root.parent.parent.parent)
+    key = hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    base = Path(tempfile.gettempdir()) / ('ecs_images-collections-%s' % key)
+    link = base / 'ansible_collections' / 'alicloud' / 'ecs_images'
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not (link.is_symlink() and os.readlink(link) == str(root)):
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(root, target_is_directory=True)
+    return str(base)
 
 
 class EmulatorError(Exception):

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import hashlib
 import json
 import os
 import queue
@@ -42,7 +41,6 @@ import random
 import string
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -50,7 +48,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from emulator_helper import Emulator, EmulatorError, without_proxies  # noqa: E402  pylint: disable=wrong-import-position
+from emulator_helper import Emulator, EmulatorError, collections_path, without_proxies  # noqa: E402  pylint: disable=wrong-import-position
 
 ROOT = HERE.parent.parent
 TARGETS_DIR = HERE / 'targets'
@@ -130,25 +128,6 @@ def discover(names: list, real: bool) -> tuple:
     return chosen, skipped
 
 
-def collections_path(given: str | None) -> str:
-    """A directory holding ansible_collections/alicloud/ecs_images for this tree."""
-    if given:
-        return given
-    if ROOT.parent.name == 'ecs_images' or (ROOT.parent.parent.name == 'ansible_collections'):
-        # running from an installed/copied collection: .../ansible_collections/alicloud/ecs_images
-        return str(ROOT.parent.parent.parent)
-    # development tree: a symlink farm outside the tree (a symlink inside it would loop for tree walkers)
-    key = hashlib.sha256(str(ROOT).encode()).hexdigest()[:12]
-    base = Path(tempfile.gettempdir()) / ('ecs_images-collections-%s' % key)
-    link = base / 'ansible_collections' / 'alicloud' / 'ecs_images'
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if not (link.is_symlink() and os.readlink(link) == str(ROOT)):
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(ROOT, target_is_directory=True)
-    return str(base)
-
-
 def yaml_quote(value: str) -> str:
     return json.dumps(value)  # JSON strings are valid YAML double-quoted scalars
 
@@ -207,7 +186,7 @@ class Runner:
         self.args = args
         self.real = real
         self.base_vars = base_vars or {}
-        self.collections = collections_path(args.collections_path)
+        self.collections = collections_path(ROOT, args.collections_path)
         self.emulators: queue.Queue = queue.Queue()
         self.started: list = []
         self.lock = threading.Lock()
