@@ -185,4 +185,3 @@ def wait_system_disk_replaced(client, instance_id, disk_id, image_id, timeout, r
     obj = wait_until(fetch, done, failed=failed, timeout=timeout,
                      what='the new system disk %s of instance %s to be in use' % (disk_id, instance_id), **POLL)
     return obj['instance'], obj['disk']
-

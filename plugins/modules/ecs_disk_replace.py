@@ -313,8 +313,8 @@ class Replacer:
                     % e)
         if instance is None:
             return 'the instance could no longer be found'
-        text = 'instance %s was left %s, running image %s' % (self.instance_id, instance.get('Status'),
-                                                               instance.get('ImageId'))
+        text = 'instance %s was left %s, running image %s' % (
+            self.instance_id, instance.get('Status'), instance.get('ImageId'))
         if 'replace' in self.done and instance.get('ImageId') == self.image_id:
             text += ' (the replacement was done)'
         elif 'replace' in self.done:

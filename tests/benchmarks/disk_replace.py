@@ -83,7 +83,7 @@ def run_subprocess(args: dict, env: dict, coll: str) -> dict:
     try:
         penv = dict(os.environ, **env, PYTHONPATH=coll)
         proc = subprocess.run([sys.executable, '-m', 'ansible_collections.alicloud.ecs_images.plugins.modules.'
-                               'ecs_disk_replace', path], env=penv, capture_output=True, text=True, cwd='/')
+                               'ecs_disk_replace', path], env=penv, capture_output=True, text=True, cwd='/', check=False)
         return json.loads(proc.stdout)
     finally:
         os.unlink(path)
@@ -110,8 +110,8 @@ def main(argv=None) -> int:
         os.environ.update(env)
         tv = test_vars(admin(emu, 'GET', 'resources'), admin(emu, 'GET', 'accounts'), emu.admin_url)
         durations = dict(DEFAULT_DURATIONS)
-        durations.update((json.load(open(ROOT / 'tests/emulator/ecs_emulator/fixtures/default.json'))
-                          .get('durations') or {}))
+        with open(ROOT / 'tests/emulator/ecs_emulator/fixtures/default.json', encoding='utf-8') as f:
+            durations.update(json.load(f).get('durations') or {})
         running, stopped = tv['test_instance_running'], tv['test_instance_stopped']
         images = ['centos_7_9_x64_20G_alibase_20240628.vhd', 'debian_12_6_x64_20G_alibase_20240823.vhd']
 
@@ -130,8 +130,8 @@ def main(argv=None) -> int:
         print('ecs_disk_replace benchmark - emulator time scale %g; simulated durations (s): %s'
               % (opts.time_scale, ', '.join('%s %s' % (a, durations[a])
                                             for a in ('StopInstance', 'ReplaceSystemDisk', 'StartInstance'))))
-        print('%-34s %-10s %6s %9s %9s %9s %8s  %s' % ('scenario', 'mode', 'calls', 'wall s', 'sim s',
-                                                    'over s', 'over %', 'calls by action'))
+        header = ('scenario', 'mode', 'calls', 'wall s', 'sim s', 'over s', 'over %', 'calls by action')
+        print('%-34s %-10s %6s %9s %9s %9s %8s  %s' % header)
         worst = 0.0
         modes = ['in-process'] + (['subprocess'] if opts.subprocess else [])
         for name, args, ops in scenarios:

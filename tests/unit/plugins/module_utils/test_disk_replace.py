@@ -1,5 +1,9 @@
 # -*- coding: utf-8 -*-
 """Unit tests of ecs_disk_replace's pure planning logic (plugins/module_utils/disk_replace.py)."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import os
 import sys
 import tempfile
@@ -7,7 +11,7 @@ import tempfile
 import pytest
 
 try:
-    import ansible_collections.alicloud.ecs_images  # noqa: F401
+    import ansible_collections.alicloud.ecs_images  # noqa: F401  pylint: disable=unused-import
 except ImportError:  # plain pytest outside an ansible_collections tree: make one
     _root = tempfile.mkdtemp(prefix='ac-')
     os.makedirs(os.path.join(_root, 'ansible_collections', 'alicloud'))

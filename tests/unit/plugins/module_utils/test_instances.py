@@ -1,5 +1,9 @@
 # -*- coding: utf-8 -*-
 """Unit tests of plugins/module_utils/instances.py against a scripted fake client (no network, no sleeping)."""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
 import os
 import sys
 import tempfile
@@ -7,7 +11,7 @@ import tempfile
 import pytest
 
 try:
-    import ansible_collections.alicloud.ecs_images  # noqa: F401
+    import ansible_collections.alicloud.ecs_images  # noqa: F401  pylint: disable=unused-import
 except ImportError:  # plain pytest outside an ansible_collections tree: make one
     _root = tempfile.mkdtemp(prefix='ac-')
     os.makedirs(os.path.join(_root, 'ansible_collections', 'alicloud'))
@@ -38,7 +42,7 @@ class FakeClient:
         self.errors = dict(errors or {})
         self.log = []
 
-    def call(self, action, params=None, client_token=None, region=None):
+    def call(self, action, params=None, client_token=None, region=None):  # pylint: disable=unused-argument
         self.log.append((action, dict(params or {})))
         if action in self.errors:
             raise self.errors.pop(action)
@@ -54,7 +58,7 @@ class FakeClient:
         return {}
 
     def actions(self):
-        return [a for a, _ in self.log]
+        return [entry[0] for entry in self.log]
 
 
 def test_stop_waits_through_stopping():
