@@ -480,3 +480,16 @@ def test_describe_fast_on_10000_images():
     assert per_call < 0.25, per_call
     r = h.call("DescribeImages", ImageName="bulk-09999")
     assert [i["ImageName"] for i in r["Images"]["Image"]] == ["bulk-09999"]
+
+
+def test_same_region_copy_keeps_name_reserved(h):
+    src = create(h, "twin-name")
+    h.advance(61)
+    cp = h.call("CopyImage", ImageId=src, DestinationRegionId=HZ)["ImageId"]
+    assert h.image(cp)["ImageName"] == "twin-name"
+    h.advance(301)
+    h.call("DeleteImage", ImageId=src)
+    # the copy still holds the name
+    assert h.error("CreateImage", InstanceId=STOP, ImageName="twin-name").code == "InvalidImageName.Duplicated"
+    h.call("ModifyImageAttribute", ImageId=cp, ImageName="twin-renamed")
+    h.call("CreateImage", InstanceId=STOP, ImageName="twin-name")

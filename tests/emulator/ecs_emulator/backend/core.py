@@ -72,7 +72,8 @@ class BackendCore:
         self.regions = {}           # region id -> fixture region dict
         self.images = {}            # custom image id -> Image (all accounts and regions)
         self.custom = {}            # (account, region) -> {image id: Image} in creation order
-        self.names = {}             # (account, region) -> {name: image id}
+        self.names = {}             # (account, region) -> {name: set of image ids} (a default-named copy may
+                                    # share its source's name)
         self.system = {}            # region -> {image id: Image} (system + marketplace)
         self.shared_to = {}         # account -> {image id: Image} shared with that account
         self.community = {}         # image id -> Image (IsPublic)
@@ -180,7 +181,7 @@ class BackendCore:
         self.images[img.image_id] = img
         self.custom.setdefault((img.owner_id, img.region), {})[img.image_id] = img
         if img.name:
-            self.names.setdefault((img.owner_id, img.region), {})[img.name] = img.image_id
+            self.names.setdefault((img.owner_id, img.region), {}).setdefault(img.name, set()).add(img.image_id)
         for m in img.mappings:
             if m.snapshot_id:
                 self.snap_images.setdefault(m.snapshot_id, set()).add(img.image_id)
@@ -192,9 +193,7 @@ class BackendCore:
     def remove_custom_image(self, img):
         self.images.pop(img.image_id, None)
         self.custom.get((img.owner_id, img.region), {}).pop(img.image_id, None)
-        names = self.names.get((img.owner_id, img.region), {})
-        if img.name and names.get(img.name) == img.image_id:
-            del names[img.name]
+        self._drop_name(img)
         for m in img.mappings:
             if m.snapshot_id:
                 self.snap_images.get(m.snapshot_id, set()).discard(img.image_id)
@@ -204,12 +203,17 @@ class BackendCore:
         if img.job is not None:
             img.job.active = False
 
+    def _drop_name(self, img):
+        ids = self.names.get((img.owner_id, img.region), {}).get(img.name)
+        if ids is not None:
+            ids.discard(img.image_id)
+            if not ids:
+                del self.names[(img.owner_id, img.region)][img.name]
+
     def rename_image(self, img, new_name):
-        names = self.names.setdefault((img.owner_id, img.region), {})
-        if img.name and names.get(img.name) == img.image_id:
-            del names[img.name]
+        self._drop_name(img)
         img.name = new_name
-        names[new_name] = img.image_id
+        self.names.setdefault((img.owner_id, img.region), {}).setdefault(new_name, set()).add(img.image_id)
 
     def set_mapping_snapshot(self, img, mapping, snapshot_id):
         mapping.snapshot_id = snapshot_id

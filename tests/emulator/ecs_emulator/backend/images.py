@@ -202,8 +202,8 @@ class ImageActions:
     def _check_new_name(self, account, region, name, param="ImageName", exclude=None,
                         message="The specified Image name has already bean used."):
         check_image_name(name, param)
-        existing = self.names.get((account, region), {}).get(name)
-        if existing and existing != exclude:
+        existing = self.names.get((account, region), {}).get(name, set()) - {exclude}
+        if existing:
             raise ApiError(400, "InvalidImageName.Duplicated", '%s ("%s" = %s)' % (message, param, name))
 
     def _check_quota(self, account, region):
