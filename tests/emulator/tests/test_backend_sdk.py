@@ -162,3 +162,37 @@ def test_new_sdk_models(needs_backend, new_sdk_client, emulator):
     with pytest.raises(ClientException) as exc:
         c.delete_image(m.DeleteImageRequest(region_id="cn-hangzhou", image_id="m-bp1doesnotexist0000"))
     assert exc.value.code == "InvalidImageId.NotFound" and exc.value.status_code == 404
+
+
+def test_new_sdk_import_replace_tags(needs_backend, new_sdk_client):
+    from alibabacloud_ecs20140526 import models as m
+
+    c = new_sdk_client
+    r = c.import_image(m.ImportImageRequest(
+        region_id="cn-hangzhou", image_name="sdk-new-import", architecture="x86_64", ostype="linux",
+        platform="Debian", disk_device_mapping=[m.ImportImageRequestDiskDeviceMapping(
+            ossbucket="ecs-images-hz", ossobject="disks/debian12-generic.qcow2", format="QCOW2")])).body
+    img = wait_for(lambda: c.describe_images(m.DescribeImagesRequest(region_id="cn-hangzhou", image_id=r.image_id,
+                                                                     status=ALL)).body.images.image[0],
+                   lambda i: i.status == "Available")
+    mapping = img.disk_device_mappings.disk_device_mapping[0]
+    assert (mapping.import_ossbucket, mapping.format, mapping.size) == ("ecs-images-hz", "QCOW2", "10")
+    t = c.describe_task_attribute(m.DescribeTaskAttributeRequest(region_id="cn-hangzhou", task_id=r.task_id)).body
+    assert t.task_status == "Finished" and t.task_process == "100%"
+
+    c.stop_instance(m.StopInstanceRequest(instance_id=RUN))
+    wait_for(lambda: c.describe_instance_attribute(m.DescribeInstanceAttributeRequest(instance_id=RUN)).body,
+             lambda a: a.status == "Stopped")
+    disk_id = c.replace_system_disk(m.ReplaceSystemDiskRequest(
+        instance_id=RUN, image_id=r.image_id, system_disk=m.ReplaceSystemDiskRequestSystemDisk(size=20),
+        password_inherit=True)).body.disk_id
+    a = wait_for(lambda: c.describe_instance_attribute(m.DescribeInstanceAttributeRequest(instance_id=RUN)).body,
+                 lambda a: not a.operation_locks.lock_reason)
+    assert a.image_id == r.image_id
+    c.tag_resources(m.TagResourcesRequest(region_id="cn-hangzhou", resource_type="image", resource_id=[r.image_id],
+                                          tag=[m.TagResourcesRequestTag(key="stage", value="golden")]))
+    rows = c.list_tag_resources(m.ListTagResourcesRequest(region_id="cn-hangzhou", resource_type="image",
+                                                          resource_id=[r.image_id])).body.tag_resources.tag_resource
+    assert [(x.tag_key, x.tag_value) for x in rows] == [("stage", "golden")]
+    disks = c.describe_disks(m.DescribeDisksRequest(region_id="cn-hangzhou", disk_ids='["%s"]' % disk_id)).body
+    assert disks.disks.disk[0].size == 20
