@@ -2,9 +2,8 @@
 StopInstance, StartInstance, ReplaceSystemDisk, DescribeDisks, CreateSnapshot, DescribeSnapshots, DeleteSnapshot,
 DescribeKeyPairs."""
 import fnmatch
-import re
 
-from ..errors import ApiError, invalid_parameter, missing_parameter
+from ..errors import ApiError, missing_parameter
 from .core import INSTANCE_TYPES
 from .models import Disk, Job
 from .util import (check_client_token, check_description, check_snapshot_name, iso, next_token_page, paginate,

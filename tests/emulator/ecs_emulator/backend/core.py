@@ -5,7 +5,7 @@ import itertools
 import threading
 
 from ..errors import ApiError, missing_parameter
-from .models import Disk, Image, Instance, Job, KeyPair, Mapping, Snapshot
+from .models import Disk, Image, Instance, KeyPair, Mapping, Snapshot
 from .util import IdFactory, Params, REGION_CODES
 
 # Simulated seconds (multiplied by the clock's time scale). Override any of them with the fixture's "durations".
