@@ -72,6 +72,8 @@ class BackendCore:
         self.regions = {}           # region id -> fixture region dict
         self.images = {}            # custom image id -> Image (all accounts and regions)
         self.custom = {}            # (account, region) -> {image id: Image} in creation order
+        self._custom_last = {}      # (account, region) -> latest creation time added
+        self.custom_unordered = set()  # (account, region) whose dict is not in creation order
         self.names = {}             # (account, region) -> {name: set of image ids} (a default-named copy may
                                     # share its source's name)
         self.system = {}            # region -> {image id: Image} (system + marketplace)
@@ -179,7 +181,11 @@ class BackendCore:
     # ------------------------------------------------------------------------------------ indexes
     def add_custom_image(self, img):
         self.images[img.image_id] = img
-        self.custom.setdefault((img.owner_id, img.region), {})[img.image_id] = img
+        key = (img.owner_id, img.region)
+        if img.creation_time < self._custom_last.get(key, img.creation_time):
+            self.custom_unordered.add(key)          # DescribeImages must sort this region's images
+        self._custom_last[key] = max(img.creation_time, self._custom_last.get(key, img.creation_time))
+        self.custom.setdefault(key, {})[img.image_id] = img
         if img.name:
             self.names.setdefault((img.owner_id, img.region), {}).setdefault(img.name, set()).add(img.image_id)
         for m in img.mappings:

@@ -1,5 +1,7 @@
 """Image actions: CreateImage, DescribeImages, DeleteImage, ModifyImageAttribute, CopyImage, CancelCopyImage,
 ModifyImageSharePermission, DescribeImageSharePermission, DescribeImageSupportInstanceTypes."""
+from operator import attrgetter
+
 from ..errors import ApiError, invalid_parameter, missing_parameter
 from .core import INSTANCE_TYPES
 from .models import Image, Job, Mapping, Snapshot
@@ -124,6 +126,7 @@ class ImageActions:
         self.dry_run(p)
 
         ids = [i.strip() for i in p.str("ImageId", default="").split(",") if i.strip()]
+        ordered = False        # True when candidates is one list already in creation order
         if ids:
             candidates = []
             seen = set()
@@ -137,6 +140,9 @@ class ImageActions:
             candidates = []
             if "self" in want:
                 candidates.extend(self.custom.get((acct, region), {}).values())
+                ordered = (acct, region) not in self.custom_unordered
+            if "others" in want or "system" in want or "marketplace" in want:
+                ordered = ordered and want == {"self"}
             if "others" in want:
                 candidates.extend(i for i in self.shared_to.get(acct, {}).values() if i.region == region)
                 if is_public:
@@ -174,26 +180,18 @@ class ImageActions:
             checks.append(lambda i: i.creation_time >= start_t)
         if end_t is not None:
             checks.append(lambda i: i.creation_time <= end_t)
-        all_statuses = len(statuses) == len(IMAGE_STATUSES)
-        result = []
-        for img in candidates:
-            if not all_statuses:
-                job = img.job
-                status = img.status if job is None or not job.active else img.current_status(now)
-                if status not in statuses:
-                    continue
-            if name is not None and name not in img.name:
-                continue
-            if checks:
-                for check in checks:
-                    if not check(img):
-                        break
-                else:
-                    result.append(img)
-                continue
-            result.append(img)
+        if len(statuses) == len(IMAGE_STATUSES):
+            result = list(candidates)
+        else:
+            result = [i for i in candidates
+                      if (i.status if i.job is None or not i.job.active else i.current_status(now)) in statuses]
+        if name is not None:
+            result = [i for i in result if name in i.name]
+        for check in checks:
+            result = [i for i in result if check(i)]
         result.reverse()                  # newest first, also among equal creation times
-        result.sort(key=lambda i: i.creation_time, reverse=True)
+        if not ordered:
+            result.sort(key=attrgetter("creation_time"), reverse=True)
         page = paginate(result, number, size)
         return {"RegionId": region, "TotalCount": len(result), "PageNumber": number, "PageSize": size,
                 "Images": {"Image": [self.render_image(i, acct, now, in_use) for i in page]}}
