@@ -5,6 +5,7 @@
 usage: oss_object.py put BUCKET KEY KIND      KIND: vmdk | vdi | corrupt | raw | qcow2 | vhd
        oss_object.py delete BUCKET KEY
        oss_object.py list BUCKET PREFIX        (prints a JSON list of keys)
+       oss_object.py purge BUCKET PREFIX       (deletes every key under PREFIX; PREFIX must not be empty)
 Credentials and endpoint from the environment: ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET,
 ALIBABA_CLOUD_SECURITY_TOKEN (optional), ALIBABA_CLOUD_OSS_ENDPOINT or ALIBABA_CLOUD_REGION_ID.
 Prints JSON {"changed": bool}.
@@ -61,6 +62,11 @@ def main():
         print(json.dumps({'changed': existed}))
     elif op == 'list':
         print(json.dumps([o.key for o in oss2.ObjectIterator(bucket, prefix=sys.argv[3])]))
+    elif op == 'purge' and sys.argv[3]:
+        keys = [o.key for o in oss2.ObjectIterator(bucket, prefix=sys.argv[3])]
+        for key in keys:
+            bucket.delete_object(key)
+        print(json.dumps({'changed': bool(keys), 'deleted': keys}))
     else:
         raise SystemExit(__doc__)
 
