@@ -128,19 +128,29 @@ def _call_transition(client, action, params, instance_id, heading, region=None):
             raise
 
 
-def stop_instance(client, instance_id, timeout, force_stop=False, region=None):
-    """StopInstance, then wait for Stopped (always: nothing can follow a stop before it). Returns it."""
+def request_stop(client, instance_id, force_stop=False, region=None):
+    """StopInstance (no wait)."""
     params = {'InstanceId': instance_id}
     if force_stop:
         params['ForceStop'] = True
     _call_transition(client, 'StopInstance', params, instance_id, ('Stopping', 'Stopped'), region=region)
+
+
+def request_start(client, instance_id, region=None):
+    """StartInstance (no wait)."""
+    _call_transition(client, 'StartInstance', {'InstanceId': instance_id}, instance_id, ('Starting', 'Running'),
+                     region=region)
+
+
+def stop_instance(client, instance_id, timeout, force_stop=False, region=None):
+    """StopInstance, then wait for Stopped (always: nothing can follow a stop before it). Returns it."""
+    request_stop(client, instance_id, force_stop=force_stop, region=region)
     return wait_instance(client, instance_id, 'Stopped', timeout, region=region, leaving='Running')
 
 
 def start_instance(client, instance_id, timeout, region=None, wait=True):
     """StartInstance and (when ``wait``) wait for Running. Returns the instance (None when not waiting)."""
-    _call_transition(client, 'StartInstance', {'InstanceId': instance_id}, instance_id, ('Starting', 'Running'),
-                     region=region)
+    request_start(client, instance_id, region=region)
     if not wait:
         return None
     return wait_instance(client, instance_id, 'Running', timeout, region=region, leaving='Stopped')

@@ -248,9 +248,10 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances impo
     describe_instance,
     get_system_disk,
     key_pair_exists,
+    request_start,
+    request_stop,
     settle_instance,
-    start_instance,
-    stop_instance,
+    wait_instance,
     wait_system_disk_replaced,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout
@@ -279,7 +280,7 @@ class Replacer:
         self.instance_id = self.params['instance_id']
         self.image_id = self.params['image_id']
         self.deadline = time.time() + self.params['wait_timeout']
-        self.done = []          # steps that changed something: stop, replace, start
+        self.done = []          # steps whose call was accepted (they changed something): stop, replace, start
         self.new_disk_id = None
 
     def remaining(self):
@@ -304,67 +305,82 @@ class Replacer:
                                                           region=self.region)
         return instance, disk, image, extra
 
-    def state_after_failure(self):
-        """One line telling where the instance was left (best effort: the read may fail too)."""
+    STEP_TEXT = {'stop': 'stopping the instance', 'replace': 'replacing the system disk',
+                 'start': 'starting the instance'}
+    DONE_TEXT = {'stop': 'StopInstance accepted', 'replace': 'ReplaceSystemDisk accepted',
+                 'start': 'StartInstance accepted'}
+
+    def state_after_failure(self, was_status):
+        """Where the instance was left and what to do (best effort: the read may fail too)."""
         try:
             instance = describe_instance(self.client, self.instance_id, region=self.region)
         except Exception as e:  # pylint: disable=broad-except
-            return ('the instance\'s current state could not be read (%s); it was last known Stopped by this task'
-                    % e)
+            return 'the instance\'s current state could not be read (%s)' % e
         if instance is None:
-            return 'the instance could no longer be found'
-        text = 'instance %s was left %s, running image %s' % (
-            self.instance_id, instance.get('Status'), instance.get('ImageId'))
-        if 'replace' in self.done and instance.get('ImageId') == self.image_id:
-            text += ' (the replacement was done)'
-        elif 'replace' in self.done:
-            text += ' (the replacement was requested, new system disk %s)' % self.new_disk_id
+            return 'instance %s could no longer be found' % self.instance_id
+        status = instance.get('Status')
+        text = 'instance %s is now %s, running image %s' % (self.instance_id, status, instance.get('ImageId'))
+        if 'replace' not in self.done:
+            text += '; its system disk was not replaced'
+        elif instance.get('ImageId') == self.image_id:
+            text += '; the replacement is done (system disk %s)' % self.new_disk_id
         else:
-            text += ' (the system disk was not replaced)'
-        if instance.get('Status') == 'Stopped':
-            text += '; rerun the task (add start: true if it should be Running) or start it yourself'
+            text += '; the replacement was accepted (new system disk %s) but had not finished' % self.new_disk_id
+        if was_status == 'Running' and status != 'Running':
+            text += ('; it was Running before this task: rerun the task with start: true (a rerun only replaces '
+                     'the disk if that has not happened) or start it yourself')
         return text
 
-    def fail_after_change(self, error):
+    def fail_after_change(self, error, step, was_status):
+        detail = str(error)
+        extra = {}
         if isinstance(error, ApiError):
-            detail = str(error)
-            extra = {'error_code': error.code, 'request_id': error.request_id, 'action': error.action}
-        else:
-            detail = str(error)
-            extra = {}
-        if not self.done:
+            extra = {'error': error.to_dict(), 'code': error.code, 'request_id': error.request_id,
+                     'action': error.action}
+        if not self.done:  # nothing was accepted: nothing changed
             if isinstance(error, ApiError):
                 self.module.fail_api(error)
             self.module.fail(detail)
-        self.module.fail('%s failed after %s: %s. State: %s' % (
-            'ecs_disk_replace', ', '.join(self.done), detail, self.state_after_failure()),
-            actions=self.done, **extra)
+        self.module.fail(
+            'ecs_disk_replace failed while %s: %s. Done before the failure: %s. State: %s' % (
+                self.STEP_TEXT[step], detail, ', '.join(self.DONE_TEXT[d] for d in self.done),
+                self.state_after_failure(was_status)),
+            changed=True, actions=list(self.done), **extra)
 
-    def apply(self, plan):
+    def apply(self, plan, was_status):
         wait = self.params['wait']
         instance = None
         disk = None
+        step = None
         try:
             if plan['stop']:
+                step = 'stop'
+                request_stop(self.client, self.instance_id, force_stop=self.params['force_stop'],
+                             region=self.region)
                 self.done.append('stop')
-                instance = stop_instance(self.client, self.instance_id, self.remaining(),
-                                         force_stop=self.params['force_stop'], region=self.region)
+                instance = wait_instance(self.client, self.instance_id, 'Stopped', self.remaining(),
+                                         region=self.region, leaving='Running')
             if plan['replace']:
+                step = 'replace'
                 params = {'InstanceId': self.instance_id, 'ImageId': self.image_id,
                           'SystemDisk.Size': plan['system_disk_size']}
                 params.update(login_params(self.params))
-                self.done.append('replace')
                 resp = self.client.call('ReplaceSystemDisk', params, client_token=True, region=self.region)
                 self.new_disk_id = resp.get('DiskId')
+                self.done.append('replace')
                 if wait or plan['start']:
                     instance, disk = wait_system_disk_replaced(self.client, self.instance_id, self.new_disk_id,
                                                                self.image_id, self.remaining(), region=self.region)
             if plan['start']:
+                step = 'start'
+                request_start(self.client, self.instance_id, region=self.region)
                 self.done.append('start')
-                instance = start_instance(self.client, self.instance_id, self.remaining(), region=self.region,
-                                          wait=wait)
+                instance = None
+                if wait:
+                    instance = wait_instance(self.client, self.instance_id, 'Running', self.remaining(),
+                                             region=self.region, leaving='Stopped')
         except (ApiError, WaitTimeout) as e:
-            self.fail_after_change(e)
+            self.fail_after_change(e, step, was_status)
         if instance is None or not wait:
             instance = describe_instance(self.client, self.instance_id, region=self.region) or {}
         if plan['replace'] and disk is None:
@@ -399,7 +415,7 @@ class Replacer:
                      'system_disk_id': None if plan['replace'] else before['system_disk_id'],
                      'system_disk_size': plan['system_disk_size'] if plan['replace'] else before['system_disk_size']}
         else:
-            final, new_disk = self.apply(plan)
+            final, new_disk = self.apply(plan, instance.get('Status'))
             new_disk = new_disk or disk
             after = {'image_id': final.get('ImageId'), 'status': final.get('Status'),
                      'system_disk_id': new_disk.get('DiskId'), 'system_disk_size': new_disk.get('Size')}
