@@ -17,13 +17,22 @@ IMAGE_STATUSES = tuple(ALL_IMAGE_STATUSES.split(','))
 OWNER_ALIASES = ('system', 'self', 'others', 'marketplace')
 
 
+def _with_region(images, client, region):
+    """DescribeImages items carry no RegionId: fill it in from the region that was asked."""
+    region = region or getattr(client, 'region', None)
+    for image in images:
+        if region and not image.get('RegionId'):
+            image['RegionId'] = region
+    return images
+
+
 def describe_image(client, image_id, region=None):
     """The raw image (any status, any owner the API shows by id), or None when it does not exist."""
     response = client.call('DescribeImages', {'ImageId': image_id, 'Status': ALL_IMAGE_STATUSES},
                            region=region)
     for image in (response.get('Images') or {}).get('Image') or []:
         if image.get('ImageId') == image_id:
-            return image
+            return _with_region([image], client, region)[0]
     return None
 
 
@@ -31,7 +40,7 @@ def find_images_by_name(client, name, owner='self', region=None):
     """Images whose name is exactly ``name`` (the API's ImageName filter is fuzzy), every status."""
     params = {'ImageName': name, 'Status': ALL_IMAGE_STATUSES, 'ImageOwnerAlias': owner}
     images = client.paginate('DescribeImages', params, ('Images', 'Image'), region=region)
-    return [image for image in images if image.get('ImageName') == name]
+    return _with_region([image for image in images if image.get('ImageName') == name], client, region)
 
 
 def list_images(client, filters, region=None):
@@ -46,7 +55,7 @@ def list_images(client, filters, region=None):
             continue
         seen.add(image.get('ImageId'))
         unique.append(image)
-    return unique
+    return _with_region(unique, client, region)
 
 
 def _int(value, default=None):

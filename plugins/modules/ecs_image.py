@@ -18,8 +18,8 @@ description:
     of the region in every status (also C(Creating) and C(CreateFailed)); two images with that name are an error,
     never a guess.
   - Idempotent. An existing image is never recreated; name (with O(image_id)), description, family, tags,
-    resource group and deprecation are changed in place. Options that cannot change in place (O(architecture),
-    O(platform), O(image_version), O(boot_mode)) only give a warning naming the option when they differ.
+    resource group, boot mode and deprecation are changed in place. Options that cannot change in place
+    (O(architecture), O(platform), O(image_version)) give a warning naming the option when they differ.
   - Every input is checked before any change; instances and snapshots must exist in the module's region.
 author:
   - alicloud.ecs_images contributors (@alicloud)
@@ -96,7 +96,7 @@ options:
     type: str
   boot_mode:
     description:
-      - Boot mode of the image. Set only at creation.
+      - Boot mode of the image. Changed in place on an existing image.
     type: str
     choices: [BIOS, UEFI, UEFI-Preferred]
   tags:
@@ -342,8 +342,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import
 REGIONAL_HINT = ('custom images, instances and snapshots are regional: create the image in the region of its '
                  'source, then copy it with alicloud.ecs_images.ecs_image_copy')
 DIFF_KEYS = ('name', 'description', 'image_family', 'tags', 'status', 'resource_group_id')
-IMMUTABLE = (('architecture', 'architecture'), ('platform', 'platform'), ('image_version', 'image_version'),
-             ('boot_mode', 'boot_mode'))
+IMMUTABLE = (('architecture', 'architecture'), ('platform', 'platform'), ('image_version', 'image_version'))
 
 
 def diff_view(image):
@@ -542,6 +541,8 @@ class EcsImage:
             modify['Description'] = after['description'] = p['description']
         if p['image_family'] is not None and p['image_family'] != before['image_family']:
             modify['ImageFamily'] = after['image_family'] = p['image_family']
+        if p['boot_mode'] is not None and p['boot_mode'] != before['boot_mode']:
+            modify['BootMode'] = after['boot_mode'] = p['boot_mode']
         if p['deprecated'] is True and before['status'] != 'Deprecated':
             modify['Status'] = after['status'] = 'Deprecated'
         elif p['deprecated'] is False and before['status'] == 'Deprecated':
@@ -667,6 +668,9 @@ class EcsImage:
             elif err.code == 'ImageUsingByInstance':
                 self.mod.fail_api(err, msg='cannot delete image %s: instances were created from it; set force=true '
                                            'to delete it anyway' % image_id)
+            elif err.code == 'ImageUseShared':
+                self.mod.fail_api(err, msg='cannot delete image %s: it is shared with other accounts; unshare it '
+                                           'first (alicloud.ecs_images.ecs_image_share)' % image_id)
             else:
                 self.mod.fail_api(err, msg='cannot delete image %s' % image_id)
         for snapshot_id in to_delete:
@@ -675,6 +679,11 @@ class EcsImage:
                 deleted.append(snapshot_id)
             except ApiError as err:
                 if err.code in ('InvalidSnapshotId.NotFound',):
+                    continue
+                if err.code in ('SnapshotCreatedImage', 'SnapshotUsedByImage', 'IncorrectSnapshotStatus'):
+                    kept.append(snapshot_id)
+                    self.warnings.append('snapshot %s of image %s is kept: %s' % (snapshot_id, image_id,
+                                                                                 err.message))
                     continue
                 remaining = [s for s in to_delete if s not in deleted]
                 self.mod.fail_api(err, msg='image %s was deleted, but deleting its snapshot %s failed; delete '

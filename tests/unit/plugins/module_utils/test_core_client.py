@@ -313,3 +313,13 @@ def test_assume_role_through_sts_endpoint(server):
 def test_no_proxy_for_loopback_endpoints():
     assert C._no_proxy_for('http://127.0.0.1:8080') == {'http': None, 'https': None}
     assert C._no_proxy_for(None) is None
+
+
+@pytest.mark.skipif(not C.HAS_ALIYUN_SDK, reason='aliyun SDK not installed')
+def test_loopback_endpoint_bypasses_proxy_variables(server, monkeypatch):
+    # a proxy that refuses connections: the call only succeeds if the proxy is bypassed
+    for name in ('HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy'):
+        monkeypatch.setenv(name, 'http://127.0.0.1:9')
+    cred = C.Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou', endpoint=server)
+    client = C.EcsClient(cred, sleep=lambda s: None, max_tries=1)
+    assert client.call('DescribeRegions') == {'RequestId': 'R'}
