@@ -145,7 +145,8 @@ def write_playbook(path: Path, target: str, env: dict) -> None:
 
 
 def load_vars_file(path: str) -> dict:
-    import yaml  # pylint: disable=import-outside-toplevel  (PyYAML comes with ansible-core)
+    # PyYAML comes with ansible-core
+    import yaml  # pylint: disable=import-outside-toplevel
     try:
         with open(path, encoding='utf-8') as handle:
             data = yaml.safe_load(handle)
@@ -175,7 +176,7 @@ def real_mode_vars() -> dict:
 
 
 def resource_prefix() -> str:
-    rnd = ''.join(random.choice(string.ascii_lowercase + string.digits) for _ in range(6))
+    rnd = ''.join(random.choice(string.ascii_lowercase + string.digits) for dummy in range(6))
     return 'ansible-test-%s-%s' % (time.strftime('%m%d%H%M'), rnd)
 
 
@@ -279,8 +280,8 @@ class Runner:
                 self.emulators.put(emu)
 
     def report(self, result: Result) -> None:
-        self.say('[%s] %s in %.1fs%s' % (result.target, result.status.upper(), result.seconds,
-                                        ': ' + result.detail if result.detail else ''))
+        detail = ': ' + result.detail if result.detail else ''
+        self.say('[%s] %s in %.1fs%s' % (result.target, result.status.upper(), result.seconds, detail))
         if result.status == 'failed' and result.log and os.path.exists(result.log):
             with open(result.log, encoding='utf-8', errors='replace') as handle:
                 tail = handle.readlines()[-self.args.tail:]
