@@ -685,7 +685,7 @@ class EcsImage:
                     self.warnings.append('snapshot %s of image %s is kept: %s' % (snapshot_id, image_id,
                                                                                  err.message))
                     continue
-                remaining = [s for s in to_delete if s not in deleted]
+                remaining = [s for s in to_delete if s not in deleted and s not in kept]
                 self.mod.fail_api(err, msg='image %s was deleted, but deleting its snapshot %s failed; delete '
                                            'these snapshots yourself: %s' % (image_id, snapshot_id,
                                                                              ', '.join(remaining)),

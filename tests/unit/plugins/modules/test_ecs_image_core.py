@@ -1,0 +1,227 @@
+# -*- coding: utf-8 -*-
+"""ecs_image decision logic with a fake client: ambiguity, check-mode predictions, ownership refusals, create
+parameters. (The emulator cannot hold two images with one name, so ambiguity is tested here.)"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import sys
+import tempfile
+
+import pytest
+
+try:
+    import ansible_collections.alicloud.ecs_images  # noqa: F401
+except ImportError:  # plain pytest outside an ansible_collections tree: make one
+    _root = tempfile.mkdtemp(prefix='ac-')
+    os.makedirs(os.path.join(_root, 'ansible_collections', 'alicloud'))
+    os.symlink(os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')),
+               os.path.join(_root, 'ansible_collections', 'alicloud', 'ecs_images'))
+    sys.path.insert(0, _root)
+
+from ansible_collections.alicloud.ecs_images.plugins.modules import ecs_image as M  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError  # noqa: E402
+
+
+class Failed(Exception):
+    pass
+
+
+class Exited(Exception):
+    pass
+
+
+def raw_image(image_id, name, status='Available', owner='self', tags=None, snapshots=('s-1',), **extra):
+    image = {'ImageId': image_id, 'ImageName': name, 'Status': status, 'ImageOwnerAlias': owner,
+             'Progress': '100%', 'Description': extra.pop('Description', ''),
+             'Tags': {'Tag': [{'TagKey': k, 'TagValue': v} for k, v in (tags or {}).items()]},
+             'DiskDeviceMappings': {'DiskDeviceMapping': [
+                 {'Device': '/dev/xvda', 'Type': 'system', 'SnapshotId': s, 'Size': '40'} for s in snapshots]}}
+    image.update(extra)
+    return image
+
+
+class FakeClient:
+    region = 'cn-hangzhou'
+
+    def __init__(self, images=(), instances=(), snapshots=()):
+        self.images = list(images)
+        self.instances = list(instances)
+        self.snapshots = list(snapshots)
+        self.calls = []
+
+    def paginate(self, action, params, result_key, page_size=100, region=None):
+        self.calls.append((action, dict(params)))
+        assert action == 'DescribeImages'
+        found = self.images
+        if 'ImageName' in params:
+            found = [i for i in found if params['ImageName'] in i['ImageName']]   # fuzzy like the API
+        if 'SnapshotId' in params:
+            found = [i for i in found if any(m['SnapshotId'] == params['SnapshotId'] for m in
+                                             i['DiskDeviceMappings']['DiskDeviceMapping'])]
+        return [dict(i) for i in found]
+
+    def call(self, action, params=None, client_token=None, region=None):
+        self.calls.append((action, dict(params or {})))
+        if action == 'DescribeImages':
+            return {'Images': {'Image': [dict(i) for i in self.images if i['ImageId'] == params['ImageId']]}}
+        if action == 'DescribeInstances':
+            return {'Instances': {'Instance': [i for i in self.instances if i['InstanceId'] in params['InstanceIds']]}}
+        if action == 'DescribeSnapshots':
+            return {'Snapshots': {'Snapshot': [s for s in self.snapshots if s['SnapshotId'] in params['SnapshotIds']]}}
+        if action == 'DeleteImage':
+            self.images = [i for i in self.images if i['ImageId'] != params['ImageId']]
+            return {}
+        if action == 'DeleteSnapshot':
+            if any(s['SnapshotId'] == params['SnapshotId'] for s in self.snapshots):
+                self.snapshots = [s for s in self.snapshots if s['SnapshotId'] != params['SnapshotId']]
+                return {}
+            raise ApiError(action, 'InvalidSnapshotId.NotFound', 'gone', http_status=404)
+        raise AssertionError('unexpected call %s' % action)
+
+    def actions(self):
+        return [c[0] for c in self.calls]
+
+
+class FakeModule:
+    def __init__(self, client, check_mode=False, **params):
+        base = dict(state='present', image_id=None, name=None, instance_id=None, snapshot_id=None,
+                    disk_device_mappings=None, description=None, image_family=None, image_version=None,
+                    architecture=None, platform=None, boot_mode=None, tags=None, purge_tags=True,
+                    resource_group_id=None, deprecated=None, force=False, delete_snapshots=False, wait=True,
+                    wait_timeout=600)
+        base.update(params)
+        self.params = base
+        self.check_mode = check_mode
+        self.diff_mode = True
+        self.region = 'cn-hangzhou'
+        self._client = client
+        self.warnings = []
+        self.result = None
+
+    def client(self, region=None):
+        return self._client
+
+    def fail(self, msg, **kwargs):
+        self.result = dict(msg=msg, **kwargs)
+        raise Failed(msg)
+
+    def fail_api(self, err, msg=None, **kwargs):
+        self.fail('%s: %s' % (msg, err), **kwargs)
+
+    def warn(self, msg):
+        self.warnings.append(msg)
+
+    def exit(self, changed, **result):
+        self.result = dict(changed=changed, **result)
+        raise Exited()
+
+
+def run(mod):
+    with pytest.raises(Exited):
+        M.EcsImage(mod).run()
+    return mod.result
+
+
+def test_ambiguous_name_is_an_error_listing_ids():
+    client = FakeClient([raw_image('m-1', 'web'), raw_image('m-2', 'web', status='CreateFailed'),
+                         raw_image('m-3', 'web-2')])
+    mod = FakeModule(client, name='web', description='new one')
+    with pytest.raises(Failed) as exc:
+        M.EcsImage(mod).run()
+    msg = str(exc.value)
+    assert 'ambiguous' in msg and 'm-1 (Available)' in msg and 'm-2 (CreateFailed)' in msg and 'm-3' not in msg
+    assert 'image_id' in msg
+    assert client.actions() == ['DescribeImages']           # nothing changed
+
+
+def test_fuzzy_api_match_is_filtered_exactly():
+    client = FakeClient([raw_image('m-3', 'web-2', Description='keep')])
+    mod = FakeModule(client, name='web', description='other')
+    with pytest.raises(Failed) as exc:
+        M.EcsImage(mod).run()
+    assert 'no image named' in str(exc.value)
+
+
+def test_check_mode_create_predicts_without_calls():
+    client = FakeClient(instances=[{'InstanceId': 'i-1', 'Status': 'Running'}])
+    mod = FakeModule(client, check_mode=True, name='web', instance_id='i-1', tags={'a': '1'})
+    result = run(mod)
+    assert result['changed'] is True and result['image']['image_id'] is None
+    assert result['image']['tags'] == {'a': '1'} and result['diff']['before'] == {}
+    assert 'CreateImage' not in client.actions()
+
+
+def test_check_mode_update_predicts_tags_and_status():
+    client = FakeClient([raw_image('m-1', 'web', tags={'a': '1', 'b': '2'})])
+    mod = FakeModule(client, check_mode=True, name='web', tags={'a': '9'}, deprecated=True)
+    result = run(mod)
+    assert result['changed'] is True
+    assert result['image']['tags'] == {'a': '9'} and result['image']['status'] == 'Deprecated'
+    assert result['diff']['before']['tags'] == {'a': '1', 'b': '2'}
+    assert client.actions() == ['DescribeImages']
+
+
+def test_unchanged_image_is_not_changed_and_reads_once():
+    client = FakeClient([raw_image('m-1', 'web', tags={'a': '1'}, Description='desc')])
+    mod = FakeModule(client, name='web', tags={'a': '1'}, description='desc', instance_id='i-ignored')
+    result = run(mod)
+    assert result['changed'] is False and result['image']['image_id'] == 'm-1'
+    assert client.actions() == ['DescribeImages']
+
+
+def test_changing_someone_elses_image_is_refused():
+    client = FakeClient([raw_image('m-pub', 'centos', owner='system')])
+    mod = FakeModule(client, image_id='m-pub', description='mine now')
+    with pytest.raises(Failed) as exc:
+        M.EcsImage(mod).run()
+    assert 'only your own' in str(exc.value)
+    mod = FakeModule(client, image_id='m-pub', state='absent')
+    with pytest.raises(Failed) as exc:
+        M.EcsImage(mod).run()
+    assert 'refusing to delete' in str(exc.value)
+    assert 'DeleteImage' not in client.actions()
+
+
+def test_immutable_difference_warns_and_does_not_change():
+    client = FakeClient([raw_image('m-1', 'web', Architecture='x86_64')])
+    mod = FakeModule(client, name='web', architecture='arm64')
+    result = run(mod)
+    assert result['changed'] is False
+    assert len(mod.warnings) == 1 and 'option architecture' in mod.warnings[0]
+
+
+def test_delete_snapshots_keeps_shared_ones():
+    client = FakeClient([raw_image('m-1', 'img-a', snapshots=('s-1', 's-2')), raw_image('m-2', 'img-b', snapshots=('s-1',))],
+                        snapshots=[{'SnapshotId': 's-1', 'Usage': 'image'}, {'SnapshotId': 's-2', 'Usage': 'image'}])
+    mod = FakeModule(client, name='img-a', state='absent', delete_snapshots=True)
+    result = run(mod)
+    assert result['changed'] is True
+    assert result['deleted_snapshots'] == ['s-2'] and result['kept_snapshots'] == ['s-1']
+    assert any('s-1' in w and 'm-2' in w for w in mod.warnings)
+    assert [i['ImageId'] for i in client.images] == ['m-2']
+
+
+def test_absent_missing_is_not_changed():
+    client = FakeClient([])
+    result = run(FakeModule(client, name='gone', state='absent'))
+    assert result['changed'] is False and result['image'] == {}
+
+
+def test_deprecate_new_image_without_wait_is_refused_before_create():
+    client = FakeClient(instances=[{'InstanceId': 'i-1', 'Status': 'Running'}])
+    mod = FakeModule(client, name='web', instance_id='i-1', deprecated=True, wait=False)
+    with pytest.raises(Failed) as exc:
+        M.EcsImage(mod).run()
+    assert 'wait=true' in str(exc.value) and 'CreateImage' not in client.actions()
+
+
+def test_disk_device_mappings_need_one_system_disk():
+    client = FakeClient([])
+    mod = FakeModule(client, name='web', disk_device_mappings=[
+        {'snapshot_id': 's-1', 'disk_type': 'data', 'size': None, 'device': None}])
+    with pytest.raises(Failed) as exc:
+        M.EcsImage(mod).run()
+    assert 'exactly one system disk' in str(exc.value) and client.calls == []
