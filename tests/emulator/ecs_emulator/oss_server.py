@@ -159,6 +159,7 @@ class _OssMixin:
         entry = {"time": started, "request_id": rid, "service": "oss", "account_id": None,
                  "region_id": None, "action": None, "params": {"bucket": bucket, "key": key},
                  "status": None, "code": None, "fault": None, "signature": None, "method": self.command}
+        self.begin_log(entry)       # recorded by send_response, before the answer goes out
         try:
             try:
                 body = self.read_body(limit=MAX_OBJECT)
@@ -181,8 +182,7 @@ class _OssMixin:
                 raise OssError(404, "NoSuchBucket", "The specified bucket does not exist.", BucketName=bucket)
             if b is not None and (account is None or b.owner_account_id != account["account_id"]):
                 raise OssError(403, "AccessDenied", "You have no right to access this object because of bucket acl.")
-            status = self._route(action, b, key, params, body, rid, account)
-            entry["status"] = status
+            self._route(action, b, key, params, body, rid, account)
         except OssError as err:
             entry["status"], entry["code"] = err.status, err.code
             self._send_xml_error(err, rid, bucket)
@@ -192,8 +192,7 @@ class _OssMixin:
             self._send_xml_error(OssError(500, "InternalError", "We encountered an internal error. Please try "
                                           "again."), rid, bucket)
         finally:
-            entry["duration_ms"] = round((time.time() - started) * 1000, 3)
-            self.state.log.add(entry)
+            self.commit_log()
 
     def _action_name(self, bucket, key, params):
         m = self.command

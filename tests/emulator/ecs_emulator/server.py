@@ -104,13 +104,20 @@ def _parse_timestamp(value):
 
 
 class RequestLog:
+    """The admin request log. ``generation`` changes on every ``clear()``: a request that started before a clear
+    (or a reset) is not added afterwards, so a cleared log never receives a previous test's late request."""
+
     def __init__(self, maxlen=200000):
         self._lock = threading.Lock()
         self._entries = deque(maxlen=maxlen)
         self._seq = 0
+        self.generation = 0
 
-    def add(self, entry):
+    def add(self, entry, generation=None):
+        """Append ``entry`` (numbered ``seq``); returns it, or None if the log was cleared since ``generation``."""
         with self._lock:
+            if generation is not None and generation != self.generation:
+                return None
             self._seq += 1
             entry["seq"] = self._seq
             self._entries.append(entry)
@@ -123,6 +130,7 @@ class RequestLog:
     def clear(self):
         with self._lock:
             self._entries.clear()
+            self.generation += 1
 
 
 class ClientTokenStore:
@@ -269,8 +277,32 @@ class BaseHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True      # headers and body are separate writes: avoid the 40 ms delayed-ACK stall
     timeout = 120                       # an idle or stalled client frees its thread after 2 minutes
 
+    _log_entry = None                   # request-log entry of the request being served, until it is recorded
+
     def log_message(self, fmt, *args):     # quiet; use logging at debug level
         log.debug("%s - %s", self.address_string(), fmt % args)
+
+    # -- request log: an entry is recorded BEFORE the first byte of its response is written, so a client that has
+    #    its answer always finds the request in the log (tests count calls through GET /_emulator/requests).
+    def begin_log(self, entry):
+        """Start the log entry of this request (``entry["time"]`` = start time)."""
+        self._log_entry = entry
+        self._log_generation = self.server.state.log.generation
+
+    def commit_log(self, status=None):
+        """Record the pending entry once: called by ``send_response`` (status = the HTTP status unless the entry
+        already has one) and, for requests that get no answer (fault ``drop``), when the request ends."""
+        entry, self._log_entry = self._log_entry, None
+        if entry is None:
+            return
+        if entry.get("status") is None and status is not None:
+            entry["status"] = status
+        entry["duration_ms"] = round((time.time() - entry["time"]) * 1000, 3)
+        self.server.state.log.add(entry, self._log_generation)
+
+    def send_response(self, code, message=None):
+        self.commit_log(code)
+        super().send_response(code, message)
 
     def handle_one_request(self):
         """Like the stdlib one, but every method goes to ``self.dispatch_request`` and nothing escapes."""
@@ -389,6 +421,7 @@ class EcsHandler(BaseHandler):
         entry = {"time": started, "request_id": rid, "account_id": None, "region_id": None, "action": None,
                  "params": {}, "status": None, "code": None, "fault": None, "signature": None,
                  "method": self.command}
+        self.begin_log(entry)
         status, body, extra_headers = 500, None, {}
         try:
             try:
@@ -418,8 +451,7 @@ class EcsHandler(BaseHandler):
             extra_headers = dict(extra_headers, **{"x-acs-request-id": rid})
             self.send_bytes(status, data, headers=extra_headers, head_only=self.command == "HEAD")
         finally:
-            entry["duration_ms"] = round((time.time() - started) * 1000, 3)
-            self.state.log.add(entry)
+            self.commit_log()       # no-op once send_response recorded it; a dropped request is recorded here
 
     @staticmethod
     def _error_body(err, rid, host):

@@ -81,6 +81,51 @@ def test_request_log_since_and_clear(emulator, raw, admin):
     assert admin("GET", "requests")["requests"] == []
 
 
+def _slow_log(monkeypatch, emulator, delay=0.15):
+    """Make every log append slow: if an entry were recorded after its response, the client would see its answer
+    before the entry (the race behind intermittent failures of tests that read the log right after a call)."""
+    log = emulator.state.log
+    real_add = log.add
+
+    def slow_add(entry, generation=None):
+        time.sleep(delay)
+        return real_add(entry, generation)
+    monkeypatch.setattr(log, "add", slow_add)
+
+
+def test_request_log_entry_recorded_before_the_response(emulator, raw, admin, monkeypatch, new_sdk_client):
+    _slow_log(monkeypatch, emulator)
+    _send(emulator, raw, {"Action": "GetCallerIdentity", "Version": "2015-04-01"})
+    last = admin("GET", "requests")["requests"][-1]
+    assert (last["action"], last["status"], last["signature"]) == ("GetCallerIdentity", 200, "v1")
+    assert last["duration_ms"] >= 0
+    testing.new_sdk_call(new_sdk_client, "GetCallerIdentity", version="2015-04-01")
+    last = admin("GET", "requests")["requests"][-1]
+    assert (last["action"], last["status"], last["signature"]) == ("GetCallerIdentity", 200, "v3")
+    raw("GET", "/?Action=DescribeRegions")                     # refused (unsigned)
+    last = admin("GET", "requests")["requests"][-1]
+    assert (last["status"], last["code"]) == (400, "MissingParameter")
+    testing.admin(emulator, "PUT", "faults", {"spec": "GetCallerIdentity=drop*1"})
+    import requests
+    with pytest.raises(requests.ConnectionError):
+        _send(emulator, raw, {"Action": "GetCallerIdentity", "Version": "2015-04-01"})
+    last = admin("GET", "requests")["requests"][-1]
+    assert (last["status"], last["fault"]) == (0, "drop")
+    assert len(admin("GET", "requests")["requests"]) == 4
+
+
+def test_request_log_ignores_requests_started_before_a_reset(emulator, raw, admin):
+    import threading
+    testing.admin(emulator, "PUT", "faults", {"spec": "GetCallerIdentity=slow:0.6*1"})
+    t = threading.Thread(target=_send, args=(emulator, raw, {"Action": "GetCallerIdentity",
+                                                             "Version": "2015-04-01"}))
+    t.start()
+    time.sleep(0.2)
+    admin("DELETE", "requests")
+    t.join()
+    assert admin("GET", "requests")["requests"] == []
+
+
 def test_faults_admin(admin):
     out = admin("PUT", "faults", {"spec": "CreateImage=lost*1;DescribeImages=throttling*2@0.5;*=slow:0.1"})
     assert [r["kind"] for r in out["rules"]] == ["lost", "throttling", "slow"]

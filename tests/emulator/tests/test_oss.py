@@ -1,5 +1,6 @@
 """OSS through oss2 (path-style on the IP endpoint): objects, ranges, lists, multipart/resumable, signatures."""
 import os
+import time
 
 import oss2
 import pytest
@@ -242,3 +243,23 @@ def test_synthesized_headers_declare_virtual_size():
     assert k[:4] == b"KDMV" and struct.unpack("<Q", k[12:20])[0] == 2 ** 30 // 512
     with pytest.raises(ValueError):
         synthesize_disk_image("iso", 1)
+
+
+def test_oss_log_entry_recorded_before_the_response(emulator, bucket, admin, monkeypatch):
+    """Slow log appends must delay the answer, never let the client see its answer before its log entry."""
+    log = emulator.state.log
+    real_add = log.add
+
+    def slow_add(entry, generation=None):
+        time.sleep(0.15)
+        return real_add(entry, generation)
+    monkeypatch.setattr(log, "add", slow_add)
+    bucket.put_object("log/early", b"abc")
+    assert admin("GET", "requests")["requests"][-1]["action"] == "oss:PutObject"
+    assert bucket.get_object("log/early").read() == b"abc"
+    last = admin("GET", "requests")["requests"][-1]
+    assert (last["action"], last["status"]) == ("oss:GetObject", 200)
+    with pytest.raises(oss2.exceptions.NoSuchKey):
+        bucket.get_object("log/missing")
+    last = admin("GET", "requests")["requests"][-1]
+    assert (last["action"], last["status"], last["code"]) == ("oss:GetObject", 404, "NoSuchKey")
