@@ -31,7 +31,11 @@ unexport $(PROXY_VARS)
 
 export PATH := $(BIN):$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
-export ANSIBLE_NOCOLOR := $(if $(CI),1,)
+ifneq ($(CI),)
+export NO_COLOR := 1
+export ANSIBLE_NOCOLOR := 1
+export PY_COLORS := 0
+endif
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 ROLE_SCENARIOS = $(sort $(wildcard roles/*/molecule/*/molecule.yml))
