@@ -95,9 +95,25 @@ def wait_instance(client, instance_id, status, timeout, region=None, leaving=Non
                       what='instance %s to be %s' % (instance_id, status), **POLL)
 
 
+# Lock reasons that do not go away by waiting (DescribeInstances LockReason values). Any other lock (an
+# operation in progress, such as a system disk replacement) is transient and is waited for.
+PERMANENT_LOCKS = ('financial', 'security', 'recycling', 'dedicatedhostfinancial', 'refunded')
+
+
+def transient_locks(obj):
+    return [r for r in lock_reasons(obj) if r not in PERMANENT_LOCKS]
+
+
+def is_settled(instance):
+    """Running or Stopped, with no operation in progress."""
+    return instance.get('Status') in ('Running', 'Stopped') and not transient_locks(instance)
+
+
 def settle_instance(client, instance, timeout, region=None):
-    """If the instance is Pending/Starting/Stopping, wait until it is Running or Stopped. Returns it."""
-    if instance.get('Status') not in ('Pending', 'Starting', 'Stopping'):
+    """If the instance is Pending/Starting/Stopping or an operation holds a lock on it (for example a system
+    disk replacement started earlier with wait: false), wait until it is Running or Stopped and unlocked.
+    Returns it (unchanged when it is already settled)."""
+    if is_settled(instance):
         return instance
     instance_id = instance['InstanceId']
 
@@ -105,13 +121,14 @@ def settle_instance(client, instance, timeout, region=None):
         return describe_instance(client, instance_id, region=region)
 
     def done(obj):
-        return obj is not None and obj.get('Status') in ('Running', 'Stopped')
+        return obj is not None and is_settled(obj)
 
     def failed(obj):
         return 'instance %s no longer exists' % instance_id if obj is None else None
 
     return wait_until(fetch, done, failed=failed, timeout=timeout,
-                      what='instance %s to settle in Running or Stopped' % instance_id, **POLL)
+                      what='instance %s to settle in Running or Stopped with no operation in progress'
+                      % instance_id, **POLL)
 
 
 def _call_transition(client, action, params, instance_id, heading, region=None):

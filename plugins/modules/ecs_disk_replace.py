@@ -291,8 +291,7 @@ class Replacer:
         if instance is None:
             self.module.fail('instance_id %s was not found in region %s; set region to the instance\'s region'
                              % (self.instance_id, self.region))
-        if instance.get('Status') in ('Pending', 'Starting', 'Stopping'):
-            instance = settle_instance(self.client, instance, self.remaining(), region=self.region)
+        instance = settle_instance(self.client, instance, self.remaining(), region=self.region)
         disk = get_system_disk(self.client, self.instance_id, region=self.region)
         image = None
         extra = {}

@@ -159,3 +159,34 @@ def test_get_system_disk_filters_type_and_instance():
     c = FakeClient(['Stopped'], disks=[{'DiskId': 'd-sys', 'Type': 'system', 'InstanceId': 'i-1'}])
     assert instances.get_system_disk(c, 'i-1')['DiskId'] == 'd-sys'
     assert c.log[0] == ('DescribeDisks', {'InstanceId': 'i-1', 'DiskType': 'system'})
+
+
+class LockingClient(FakeClient):
+    """Stopped throughout; the first DescribeInstances answers carry a lock."""
+
+    def __init__(self, locks):
+        FakeClient.__init__(self, ['Stopped'])
+        self.locks = list(locks)
+
+    def call(self, action, params=None, client_token=None, region=None):
+        resp = FakeClient.call(self, action, params, client_token, region)
+        if action == 'DescribeInstances':
+            lock = self.locks.pop(0) if self.locks else None
+            resp['Instances']['Instance'][0]['OperationLocks'] = {
+                'LockReason': [{'LockReason': lock}] if lock else []}
+        return resp
+
+
+def test_settle_waits_for_operation_lock_to_clear():
+    c = LockingClient(['replacing', 'replacing'])
+    locked = {'InstanceId': 'i-1', 'Status': 'Stopped', 'OperationLocks': {'LockReason': [{'LockReason': 'x'}]}}
+    inst = instances.settle_instance(c, locked, timeout=5)
+    assert inst['OperationLocks']['LockReason'] == []
+    assert c.actions() == ['DescribeInstances'] * 3
+
+
+def test_settle_does_not_wait_for_permanent_lock():
+    c = LockingClient([])
+    locked = {'InstanceId': 'i-1', 'Status': 'Stopped',
+              'OperationLocks': {'LockReason': [{'LockReason': 'security'}]}}
+    assert instances.settle_instance(c, locked, timeout=5) is locked and c.log == []
