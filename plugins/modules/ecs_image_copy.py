@@ -591,8 +591,11 @@ class CopyRun:
 
     def region_error(self, region, exc):
         if isinstance(exc, WaitTimeout) and not getattr(exc, 'failed', False):
-            return ('%s: %s; the copy goes on in the cloud: run the task again to keep waiting for it, or with '
-                    'state=absent to cancel it' % (region, exc))
+            last = getattr(exc, 'last', None) or {}
+            return ('%s: timed out after wait_timeout=%ss waiting for copy %s (last seen %s, %s%%); the copy goes '
+                    'on in the cloud: run the task again to keep waiting for it, or with state=absent to cancel it'
+                    % (region, self.p['wait_timeout'], last.get('image_id'), last.get('status'),
+                       progress_of(last) if last else '?'))
         return '%s: %s' % (region, exc)
 
     def exit(self, changed, images, copied, in_progress, tagged, cancelled, deleted):
