@@ -26,6 +26,9 @@ description:
     system disk is C(In_use) with no operation locks; start the instance again when it was running (see
     O(start)) and wait for C(Running). If anything fails after the instance was stopped, the error says which
     state the instance was left in.
+  - An instance that is C(Starting), C(Stopping) or busy with another operation (for example a replacement
+    started earlier with O(wait=false)) is waited for before anything is decided; an instance locked for
+    lasting reasons (C(security), C(financial) ...) is refused.
   - One instance per task. To roll an image over many instances, run the task once per host with C(serial)
     (see EXAMPLES).
 author:
