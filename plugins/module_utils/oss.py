@@ -18,11 +18,22 @@ import traceback
 
 try:
     import oss2
-    import oss2.exceptions
+    import oss2.exceptions as oss2_exceptions
     HAS_OSS2 = True
     OSS2_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - depends on the controller
     oss2 = None
+
+    class oss2_exceptions:  # noqa: N801 - stands in for the module so that except clauses stay valid
+        class OssError(Exception):
+            pass
+
+        class NotFound(OssError):
+            pass
+
+        class NoSuchBucket(NotFound):
+            pass
+
     HAS_OSS2 = False
     OSS2_IMPORT_ERROR = traceback.format_exc()
 
@@ -211,9 +222,9 @@ class OssClient:
         self.calls += 1
         try:
             self.bucket(name).list_objects(max_keys=1)
-        except oss2.exceptions.NoSuchBucket:
+        except oss2_exceptions.NoSuchBucket:
             raise OssCheckError("%s %r does not exist at %s" % (option, name, self.endpoint), option=option)
-        except oss2.exceptions.OssError as e:
+        except oss2_exceptions.OssError as e:
             raise OssCheckError("%s %r cannot be read at %s: %s" % (option, name, self.endpoint, oss_error_text(e)),
                                 option=option)
 
@@ -222,7 +233,7 @@ class OssClient:
         self.calls += 1
         try:
             result = self.bucket(bucket).head_object(key)
-        except oss2.exceptions.NotFound:
+        except oss2_exceptions.NotFound:
             return None
         return int(result.content_length)
 
@@ -271,16 +282,16 @@ def check_import_disk(client, disk, where):
     fmt = normalize_import_format(disk.get('format'))
     if fmt is not None and fmt not in IMPORT_FORMATS:   # fail before any OSS call
         check_import_format(fmt, None, where)
-    client.check_bucket(bucket)
     try:
         size = client.head(bucket, key)
-    except oss2.exceptions.OssError as e:
+    except oss2_exceptions.OssError as e:
         raise OssCheckError("%s: cannot read the object: %s" % (where, oss_error_text(e)), option='oss_object')
-    if size is None:
+    if size is None:   # a HEAD 404 does not tell a missing bucket from a missing object: look at the bucket
+        client.check_bucket(bucket)
         raise OssCheckError("%s: the object does not exist in bucket %r" % (where, bucket), option='oss_object')
     try:
         detected = client.sniff(bucket, key, size)
-    except oss2.exceptions.OssError as e:
+    except oss2_exceptions.OssError as e:
         raise OssCheckError("%s: cannot read the object to check its format: %s" % (where, oss_error_text(e)),
                             option='oss_object')
     return check_import_format(fmt, detected, where), size

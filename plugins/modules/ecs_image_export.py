@@ -160,12 +160,12 @@ import time
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitFailed, WaitTimeout, wait_task
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitFailed, WaitTimeout
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import (
-    describe_task, find_tasks, task_related_values)
+    describe_task, find_tasks, follow_task, task_related_values)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.oss import (
-    OSS_ARGUMENT_SPEC, HAS_OSS2, OSS2_IMPORT_ERROR, EXPORT_FORMATS, OssCheckError, check_export_prefix,
-    export_key_pattern, match_export_objects, oss_client, oss_error_text)
+    OSS_ARGUMENT_SPEC, HAS_OSS2, OSS2_IMPORT_ERROR, EXPORT_FORMATS, check_export_prefix, export_key_pattern,
+    match_export_objects, oss2_exceptions, oss_client, oss_error_text)
 
 
 class Refusal(Exception):
@@ -253,7 +253,7 @@ class Exporter:
     def wait_for(self, task_id, what):
         """Wait for an export task until the overall deadline; fail at once with the task's error."""
         try:
-            return wait_task(self.client, task_id, self.remaining())
+            return follow_task(self.client, task_id, self.remaining())
         except WaitFailed as e:
             self.am.fail('%s failed: %s' % (what, e), task_id=task_id)
         except WaitTimeout as e:
@@ -265,7 +265,7 @@ class Exporter:
         keys = sorted(set(task_related_values(task, 'OSSObject')))
         if keys:
             return keys
-        groups = match_export_objects(self.list_keys(oss)[0], self.p['image_id'], self.prefix, self.fmt)
+        groups = match_export_objects(self.bucket_keys(oss)[0], self.p['image_id'], self.prefix, self.fmt)
         return groups.get(task_id, [])
 
     def list_keys(self, oss):
@@ -281,6 +281,17 @@ class Exporter:
             if not res.is_truncated or not res.next_marker:
                 return keys, modified
             marker = res.next_marker
+
+    def bucket_keys(self, oss):
+        """(keys, last_modified by key) of earlier exports of the image; fails naming oss_bucket on OSS errors."""
+        try:
+            return self.list_keys(oss)
+        except oss2_exceptions.NoSuchBucket:
+            self.am.fail('oss_bucket %r does not exist at %s' % (self.p['oss_bucket'], oss.endpoint),
+                         option='oss_bucket')
+        except oss2_exceptions.OssError as e:
+            self.am.fail('oss_bucket %r cannot be listed at %s: %s' % (self.p['oss_bucket'], oss.endpoint,
+                                                                        oss_error_text(e)), option='oss_bucket')
 
     def finish(self, oss, changed, task_id, diff):
         """Wait (or not) for ``task_id`` and exit."""
@@ -307,10 +318,7 @@ class Exporter:
         if why:
             self.am.fail(why, option='image_id', image_status=(image or {}).get('Status', ''))
         oss = oss_client(self.am)
-        try:
-            oss.check_bucket(p['oss_bucket'])
-        except OssCheckError as e:
-            self.am.fail(e.msg, option='oss_bucket')
+        keys, modified = self.bucket_keys(oss)     # also the bucket check, before any change
 
         # an export of the image that is running: join it when it writes what we want, else let it end first
         matching, other = self.running_exports()
@@ -326,11 +334,8 @@ class Exporter:
                              % (p['image_id'], ', '.join(other)), task_id=other[0])
             for task_id in other:
                 self.wait_for(task_id, 'the other export of image %s' % p['image_id'])
+            keys, modified = self.bucket_keys(oss)
 
-        try:
-            keys, modified = self.list_keys(oss)
-        except Exception as e:  # oss2 errors
-            self.am.fail('cannot list oss_bucket %s: %s' % (p['oss_bucket'], oss_error_text(e)), option='oss_bucket')
         groups = match_export_objects(keys, p['image_id'], self.prefix, self.fmt)
         existing = sorted(k for ks in groups.values() for k in ks)
         diff = dict(before=dict(oss_objects=existing), after=dict(oss_objects=existing))

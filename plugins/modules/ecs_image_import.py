@@ -251,8 +251,9 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import ta
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
     check_name, check_description, check_tags)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
-    WaitFailed, WaitTimeout, task_failure_message, wait_image, wait_task)
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import describe_task, find_tasks
+    WaitFailed, WaitTimeout, task_failure_message, wait_image)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import (
+    describe_task, find_tasks, follow_task)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.oss import (
     OSS_ARGUMENT_SPEC, HAS_OSS2, OSS2_IMPORT_ERROR, IMPORT_FORMATS, OssCheckError, check_import_disk,
     check_import_format, normalize_import_format, oss_client)
@@ -401,7 +402,11 @@ class Importer:
         name = self.params['name']
         try:
             if task_id:
-                wait_task(self.client, task_id, timeout)
+                follow_task(self.client, task_id, timeout)
+                # the image is normally Available as soon as its task has finished: look before waiting
+                raw = describe_image(self.client, image_id)
+                if raw is not None and raw.get('Status') == 'Available':
+                    return raw
             return wait_image(self.client, image_id, max(1, deadline - time.monotonic()))
         except WaitFailed as e:
             detail = str(e)
