@@ -1,0 +1,169 @@
+# -*- coding: utf-8 -*-
+"""Unit tests of the helpers inside ecs_image_copy / ecs_image_share (scripted transport, no network)."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import sys
+import tempfile
+import threading
+import time
+
+import pytest
+
+try:
+    import ansible_collections.alicloud.ecs_images  # noqa: F401  pylint: disable=unused-import
+except ImportError:  # plain pytest outside an ansible_collections tree: make one
+    _root = tempfile.mkdtemp(prefix='ac-')
+    os.makedirs(os.path.join(_root, 'ansible_collections', 'alicloud'))
+    os.symlink(os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')),
+               os.path.join(_root, 'ansible_collections', 'alicloud', 'ecs_images'))
+    sys.path.insert(0, _root)
+
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import (  # noqa: E402
+    ApiError, Credentials, EcsClient)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshots import (  # noqa: E402
+    delete_image_snapshots)
+from ansible_collections.alicloud.ecs_images.plugins.modules.ecs_image_copy import (  # noqa: E402
+    known_regions, progress_of, run_parallel, with_region)
+from ansible_collections.alicloud.ecs_images.plugins.modules.ecs_image_share import read_share_list  # noqa: E402
+
+
+def scripted_client(handler):
+    """EcsClient whose requests go to handler(action, params, region) -> dict (or raise ApiError)."""
+    calls = []
+
+    def transport(action, params, region):
+        calls.append((action, dict(params), region))
+        return handler(action, params, region)
+
+    client = EcsClient(Credentials('ak', 'sk', region='cn-hangzhou'), transport=transport, sleep=lambda s: None)
+    return client, calls
+
+
+def test_run_parallel_runs_regions_at_the_same_time_and_keeps_errors_per_region():
+    active = []
+    peak = []
+    lock = threading.Lock()
+
+    def work(region):
+        with lock:
+            active.append(region)
+            peak.append(len(active))
+        time.sleep(0.2)
+        with lock:
+            active.remove(region)
+        if region == 'bad':
+            raise RuntimeError('boom')
+        return region.upper()
+
+    regions = ['r%d' % i for i in range(10)] + ['bad']
+    started = time.time()
+    results = run_parallel(work, regions)
+    elapsed = time.time() - started
+    assert elapsed < 1.0          # 11 x 0.2 s one after the other would take 2.2 s
+    assert max(peak) > 1
+    assert results['r3'] == ('R3', None)
+    assert results['bad'][0] is None and str(results['bad'][1]) == 'boom'
+
+
+def test_progress_of_prefers_image_progress_then_slowest_disk():
+    assert progress_of(None) is None
+    assert progress_of({'progress': 37, 'disk_device_mappings': []}) == 37
+    assert progress_of({'progress': 0, 'disk_device_mappings': [{'progress': '40%'}, {'progress': '25%'}]}) == 25
+    assert progress_of({'progress': 0, 'disk_device_mappings': []}) == 0
+
+
+def test_with_region_fills_only_a_missing_region():
+    assert with_region(None, 'cn-beijing') is None
+    assert with_region({'region_id': None}, 'cn-beijing') == {'region_id': 'cn-beijing'}
+    assert with_region({'region_id': 'cn-x'}, 'cn-beijing') == {'region_id': 'cn-x'}
+
+
+def test_known_regions_reads_describe_regions():
+    client, calls = scripted_client(lambda a, p, r: {'Regions': {'Region': [{'RegionId': 'cn-a'},
+                                                                            {'RegionId': 'cn-b'}]}})
+    assert known_regions(client) == {'cn-a', 'cn-b'}
+    assert calls[0][0] == 'DescribeRegions'
+
+
+def test_read_share_list_reads_every_page():
+    accounts = ['%016d' % i for i in range(1, 24)]
+
+    def handler(action, params, region):
+        assert action == 'DescribeImageSharePermission'
+        size = int(params['PageSize'])
+        page = int(params['PageNumber'])
+        chunk = accounts[(page - 1) * size:page * size]
+        return {'TotalCount': len(accounts), 'PageNumber': page, 'PageSize': size,
+                'Accounts': {'Account': [{'AliyunId': a} for a in chunk]}}
+
+    client, calls = scripted_client(handler)
+    client_page_size = 10
+    # the module uses the paginator's default page size; force small pages to prove every page is read
+    original = client.paginate
+    client.paginate = lambda action, params, key, **kw: original(action, params, key, page_size=client_page_size)
+    assert read_share_list(client, 'm-1') == sorted(accounts)
+    assert len(calls) == 3
+
+
+def test_delete_image_snapshots_keeps_used_ones_and_tolerates_gone_ones():
+    def handler(action, params, region):
+        if action == 'DescribeImages':
+            if params['SnapshotId'] == 's-shared':
+                return {'TotalCount': 1, 'Images': {'Image': [{'ImageId': 'm-other', 'DiskDeviceMappings': {
+                    'DiskDeviceMapping': [{'SnapshotId': 's-shared'}]}}]}}
+            return {'TotalCount': 0, 'Images': {'Image': []}}
+        if action == 'DescribeSnapshots':
+            if 's-gone' in params['SnapshotIds']:
+                return {'Snapshots': {'Snapshot': []}}
+            usage = 'disk' if 's-disk' in params['SnapshotIds'] else 'image'
+            return {'Snapshots': {'Snapshot': [{'SnapshotId': 'x', 'Usage': usage}]}}
+        if action == 'DeleteSnapshot':
+            return {}
+        raise AssertionError(action)
+
+    client, calls = scripted_client(handler)
+    deleted, kept = delete_image_snapshots(client, ['s-free', 's-shared', 's-disk', 's-gone'], 'm-copy',
+                                           region='cn-beijing')
+    assert deleted == ['s-free']
+    assert sorted(kept) == ['s-disk', 's-shared']
+    assert 'm-other' in kept['s-shared'] and 'usage disk' in kept['s-disk']
+    assert [c[1]['SnapshotId'] for c in calls if c[0] == 'DeleteSnapshot'] == ['s-free']
+    assert all(c[2] == 'cn-beijing' for c in calls)
+
+
+def test_delete_image_snapshots_counts_a_delete_whose_answer_was_lost():
+    state = {'deletes': 0}
+
+    def handler(action, params, region):
+        if action == 'DescribeImages':
+            return {'TotalCount': 0, 'Images': {'Image': []}}
+        if action == 'DescribeSnapshots':
+            return {'Snapshots': {'Snapshot': [{'SnapshotId': 's-1', 'Usage': 'image'}]}}
+        state['deletes'] += 1
+        if state['deletes'] == 1:
+            raise ApiError(action, 'ServiceUnavailable', 'lost', http_status=503)
+        raise ApiError(action, 'InvalidSnapshotId.NotFound', 'gone', http_status=404)
+
+    client, _calls = scripted_client(handler)
+    assert delete_image_snapshots(client, ['s-1'], 'm-copy') == (['s-1'], {})
+
+
+@pytest.mark.parametrize('attempts, expected', [(1, []), (2, ['s-1'])])
+def test_delete_image_snapshots_not_found_at_first_attempt_is_not_ours(attempts, expected):
+    def handler(action, params, region):
+        if action == 'DescribeImages':
+            return {'TotalCount': 0, 'Images': {'Image': []}}
+        if action == 'DescribeSnapshots':
+            return {'Snapshots': {'Snapshot': [{'SnapshotId': 's-1', 'Usage': 'image'}]}}
+        if attempts == 2 and not handler.failed:
+            handler.failed = True
+            raise ApiError(action, 'InternalError', 'lost', http_status=500)
+        raise ApiError(action, 'InvalidSnapshotId.NotFound', 'gone', http_status=404)
+
+    handler.failed = False
+    client, _calls = scripted_client(handler)
+    assert delete_image_snapshots(client, ['s-1'], 'm-copy')[0] == expected
