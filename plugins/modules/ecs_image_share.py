@@ -55,7 +55,8 @@ options:
     default: false
   account_limit:
     description:
-      - Most accounts an image may be shared with. The module refuses, before any change, a result with more.
+      - Most accounts an image may be shared with. The module refuses, before any change, to add accounts when
+        the result would have more.
       - The cloud's default quota is 50; raise it only when your quota was raised.
     type: int
     default: 50
@@ -197,7 +198,7 @@ def main():
     if to_add and image['status'] != 'Available':
         m.fail('image_id: image %s is %s, not Available; it cannot be shared with %s'
                % (image_id, image['status'], ', '.join(to_add)), accounts=current)
-    if len(desired) > p['account_limit']:
+    if to_add and len(desired) > p['account_limit']:
         m.fail('accounts: the image would be shared with %d accounts, more than the limit of %d (account_limit); '
                'nothing was changed' % (len(desired), p['account_limit']), accounts=current)
 
