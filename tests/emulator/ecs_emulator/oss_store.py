@@ -4,6 +4,7 @@ API used by the backend (see docs/dev/ARCHITECTURE.md):
 ``store.bucket(name) -> Bucket | None``, ``store.head(bucket, key) -> ObjectMeta | None``,
 ``store.get(bucket, key) -> bytes``, ``store.put(bucket, key, data, content_type=None)``,
 ``store.list(bucket, prefix='') -> list[ObjectMeta]``.  ``bucket`` may be a name or a ``Bucket``.
+``store.before_read``: optional callable run before each of head/get/get_with_meta/list (the backend's ``advance``).
 """
 import hashlib
 import struct
@@ -142,6 +143,15 @@ class OssStore:
     def __init__(self):
         self._lock = threading.RLock()
         self._buckets = {}
+        # Callable run (without the store's lock held) before every object read: head, get, get_with_meta, list.
+        # The backend registers its ``advance`` here so that jobs due by now (an export's objects) are finished
+        # before anybody — the OSS server, the backend, a test — looks at the objects.
+        self.before_read = None
+
+    def _reading(self):
+        hook = self.before_read
+        if hook is not None:
+            hook()
 
     # -- construction
     @classmethod
@@ -195,6 +205,7 @@ class OssStore:
             return list(self._buckets.values())
 
     def head(self, bucket, key):
+        self._reading()
         with self._lock:
             b = self._buckets.get(bucket.name if isinstance(bucket, Bucket) else bucket)
             if b is None:
@@ -203,6 +214,7 @@ class OssStore:
             return entry[0] if entry else None
 
     def get(self, bucket, key):
+        self._reading()
         with self._lock:
             b = self._b(bucket)
             entry = b.objects.get(key)
@@ -211,6 +223,7 @@ class OssStore:
             return entry[1]
 
     def get_with_meta(self, bucket, key):
+        self._reading()
         with self._lock:
             b = self._b(bucket)
             entry = b.objects.get(key)
@@ -233,6 +246,7 @@ class OssStore:
             return b.objects.pop(key, None) is not None
 
     def list(self, bucket, prefix=""):
+        self._reading()
         with self._lock:
             b = self._b(bucket)
             return sorted((m for m, _ in b.objects.values() if m.key.startswith(prefix or "")),

@@ -222,3 +222,35 @@ def test_describe_tasks(h):
     assert h.error("DescribeTaskAttribute", TaskId="t-nope").code == "InvalidTaskId.NotFound"
     assert h.error("DescribeTaskAttribute", account="partner", TaskId=a["TaskId"]).code == "InvalidTaskId.NotFound"
     assert h.error("DescribeTaskAttribute").code == "MissingParameter"
+
+
+def test_oss_reads_finish_due_jobs_through_the_before_read_hook(h):
+    """One mechanism: the store calls ``before_read`` (the backend's ``advance``) before every read; reads made by
+    the backend itself while it advances jobs (import checks) do not re-enter it."""
+    assert h.oss.before_read == h.backend.advance
+    depth, deepest = [0], [0]
+    real_advance = h.backend._advance
+
+    def tracking(now):
+        depth[0] += 1
+        deepest[0] = max(deepest[0], depth[0])
+        try:
+            return real_advance(now)
+        finally:
+            depth[0] -= 1
+    h.backend._advance = tracking
+    bad = imp(h, CORRUPT, "QCOW2", ImageName="hook-corrupt")         # its job reads the object from OSS
+    h.advance(301)
+    h.backend.resources()                                           # runs that job: an OSS read inside
+    assert h.backend.tasks[bad["TaskId"]].status == "Failed"
+    iid = _available_image(h, instance="i-bp1emu0armstop000001")
+    tid = h.call("ExportImage", ImageId=iid, OSSBucket=EXPORTS)["TaskId"]
+    h.advance(301)
+    assert h.backend.tasks[tid].status == "Processing"              # nobody has looked yet
+    assert h.oss.head(EXPORTS, "%s_%s.raw" % (iid, tid)) is not None   # the read finished the export job
+    assert h.backend.tasks[tid].status == "Finished"
+    assert deepest[0] == 1
+    h.oss.before_read = None                                        # without the hook reads do not advance
+    tid2 = h.call("ExportImage", ImageId=iid, OSSBucket=EXPORTS, OSSPrefix="late")["TaskId"]
+    h.advance(301)
+    assert h.oss.head(EXPORTS, "late_%s_%s.raw" % (iid, tid2)) is None

@@ -21,9 +21,7 @@ class Backend(BackendCore, ImageActions, ComputeActions, TaskActions, TagActions
 
     def resources(self):
         """JSON-able dump for ``GET /_emulator/resources``: per account and region, every resource."""
-        with self._lock:
-            now = self.clock.now()
-            self._advance(now)
+        with self.serving() as now:
             in_use = self.images_in_use()
             accounts = {}
             for acc_id, acc in self.accounts.items():

@@ -1,4 +1,5 @@
 """Backend state: accounts, regions, indexes, fixture loading, the lazy job scheduler and dispatch."""
+import contextlib
 import hashlib
 import heapq
 import itertools
@@ -88,7 +89,8 @@ class BackendCore:
         self.copy_queues = {}       # (account, destination region) -> [Job] in order
         self._local = threading.local()
         self._load(self.fixture)
-        self._hook_oss_reads()
+        if oss is not None:
+            oss.before_read = self.advance
 
     # ------------------------------------------------------------------------------------ plumbing
     def dispatch(self, ctx, action, params):
@@ -96,31 +98,22 @@ class BackendCore:
         if handler is None or action not in self.actions:
             raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url "
                            "and method.")
+        with self.serving() as now:
+            return handler(ctx, Params(params), now)
+
+    @contextlib.contextmanager
+    def serving(self):
+        """Hold the backend lock with this thread marked busy and every due job finished; yields ``now``.
+        While busy, the backend's own OSS reads (import checks inside job handlers) do not re-enter ``advance``."""
         with self._lock:
+            outer = getattr(self._local, "busy", False)
             self._local.busy = True
             try:
                 now = self.clock.now()
                 self._advance(now)
-                return handler(ctx, Params(params), now)
+                yield now
             finally:
-                self._local.busy = False
-
-    def _hook_oss_reads(self):
-        """Finish due jobs before anyone reads the OSS store, so an export's objects appear at the task's end even
-        when the client polls OSS rather than ECS (jobs are otherwise advanced only by ECS requests)."""
-        oss = self.oss
-        if oss is None:
-            return
-        for name in ("get", "head", "list", "get_with_meta"):
-            original = getattr(oss, name, None)
-            if original is None:
-                continue
-
-            def wrapped(*args, _original=original, **kwargs):
-                if not getattr(self._local, "busy", False):
-                    self.advance()
-                return _original(*args, **kwargs)
-            setattr(oss, name, wrapped)
+                self._local.busy = outer
 
     def duration(self, action):
         """Real seconds a transition of ``action`` lasts now."""
@@ -140,13 +133,13 @@ class BackendCore:
                 job.handler(job)
 
     def advance(self):
-        with self._lock:
-            busy = getattr(self._local, "busy", False)
-            self._local.busy = True
-            try:
-                self._advance(self.clock.now())
-            finally:
-                self._local.busy = busy
+        """Finish every job due by now. Registered as the OSS store's ``before_read`` hook, so an export's objects
+        appear at the task's end even when the client polls OSS only (jobs are otherwise advanced by ECS requests).
+        A no-op when called from inside a backend call (the jobs are being advanced there)."""
+        if getattr(self._local, "busy", False):
+            return
+        with self.serving():
+            pass
 
     def region_of(self, ctx, p, required=True, missing=None, status=404):
         region = ctx.region_id or p.str("RegionId")
