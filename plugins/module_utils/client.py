@@ -19,11 +19,13 @@ import random
 import time
 import uuid
 
+from ansible.module_utils.urls import open_url
+
 try:
-    from urllib.request import proxy_bypass_environment, urlopen, Request, build_opener, ProxyHandler
+    from urllib.request import proxy_bypass_environment
     from urllib.parse import urlparse
 except ImportError:  # pragma: no cover - python 2 is not supported, keep sanity import test happy
-    proxy_bypass_environment = urlopen = Request = build_opener = ProxyHandler = urlparse = None
+    proxy_bypass_environment = urlparse = None
 
 ALIYUN_SDK_IMPORT_ERROR = None
 try:
@@ -441,8 +443,7 @@ def _no_proxy_for(endpoint):
 def fetch_ecs_role_credentials(role_name, timeout=2.0, url=METADATA_URL):
     """Read temporary credentials of the instance RAM role from the metadata service (short timeout)."""
     try:
-        opener = build_opener(ProxyHandler({}))
-        response = opener.open(Request(url + role_name), timeout=timeout)
+        response = open_url(url + role_name, timeout=timeout, use_proxy=False)
         data = json.loads(response.read().decode('utf-8'))
     except Exception as exc:
         raise CredentialError('cannot read credentials of ECS RAM role "%s" from %s (only works on an ECS '

@@ -21,6 +21,8 @@ description:
     resource group, boot mode and deprecation are changed in place. Options that cannot change in place
     (O(architecture), O(platform), O(image_version)) give a warning naming the option when they differ.
   - Every input is checked before any change; instances and snapshots must exist in the module's region.
+  - With O(wait=true), an existing image in status C(CreateFailed) or C(UnAvailable) is an error (it never becomes
+    C(Available)); delete it and run again.
 author:
   - alicloud.ecs_images contributors (@alicloud)
 options:
@@ -472,8 +474,8 @@ class EcsImage:
         p = self.p
         if not p['name']:
             if p['image_id']:
-                self.mod.fail('image %s was not found in region %s (%s)' % (p['image_id'], self.region,
-                                                                             REGIONAL_HINT))
+                self.mod.fail('image %s was not found in region %s (%s)'
+                              % (p['image_id'], self.region, REGIONAL_HINT))
             self.mod.fail('option name is required to create an image')
         if not (p['instance_id'] or p['snapshot_id'] or p['disk_device_mappings']):
             self.mod.fail('no image named %r in region %s; to create it give one of instance_id, snapshot_id, '
@@ -571,6 +573,10 @@ class EcsImage:
                               % (image_id, before['status'],
                                  ' (use wait=true to wait for the end of its creation)'
                                  if before['status'] in ('Creating', 'Waiting') else ''))
+        if p['wait'] and before['status'] in ('CreateFailed', 'UnAvailable'):
+            self.mod.fail('image %s is %s: it cannot become Available; delete it (state=absent) and run again to '
+                          'create a new one (or set wait=false to manage it anyway)' % (image_id, before['status']),
+                          image=before)
         if self.mod.check_mode:
             return changes, after, {'before': diff_view(before), 'after': diff_view(after)}
 
@@ -578,7 +584,8 @@ class EcsImage:
         if p['wait'] and before['status'] in ('Creating', 'Waiting'):
             self.wait_for(image_id)
         elif before['status'] in ('CreateFailed', 'UnAvailable'):
-            self.warnings.append('image %s is %s' % (image_id, before['status']))
+            self.warnings.append('image %s is %s; delete it (state=absent) and run again to create a new one'
+                                 % (image_id, before['status']))
 
         if modify:
             modify['ImageId'] = image_id
@@ -649,8 +656,8 @@ class EcsImage:
                 continue
             if reasons:
                 kept.append(snapshot_id)
-                self.warnings.append('snapshot %s of image %s is kept: %s' % (snapshot_id, image_id,
-                                                                             '; '.join(reasons)))
+                self.warnings.append('snapshot %s of image %s is kept: %s'
+                                     % (snapshot_id, image_id, '; '.join(reasons)))
             else:
                 to_delete.append(snapshot_id)
         diff = {'before': diff_view(before), 'after': {}}
@@ -682,8 +689,8 @@ class EcsImage:
                     continue
                 if err.code in ('SnapshotCreatedImage', 'SnapshotUsedByImage', 'IncorrectSnapshotStatus'):
                     kept.append(snapshot_id)
-                    self.warnings.append('snapshot %s of image %s is kept: %s' % (snapshot_id, image_id,
-                                                                                 err.message))
+                    self.warnings.append('snapshot %s of image %s is kept: %s'
+                                         % (snapshot_id, image_id, err.message))
                     continue
                 remaining = [s for s in to_delete if s not in deleted and s not in kept]
                 self.mod.fail_api(err, msg='image %s was deleted, but deleting its snapshot %s failed; delete '

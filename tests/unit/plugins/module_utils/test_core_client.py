@@ -142,7 +142,7 @@ def test_client_token_generated_once_and_reused_on_every_retry():
     t = Scripted(err('ServiceUnavailable', 503), err('SDK.HttpError', None), {'ImageId': 'm-1'})
     client, clock = make(t)
     client.call('CreateImage', {'ImageName': 'x'}, client_token=True)
-    tokens = [flat['ClientToken'] for _, flat, _ in t.requests]
+    tokens = [request[1]['ClientToken'] for request in t.requests]
     assert len(tokens) == 3 and len(set(tokens)) == 1 and len(tokens[0]) == 36
     # a new call gets a new token
     client.call('CreateImage', {'ImageName': 'y'}, client_token=True)
@@ -253,7 +253,7 @@ def test_sdk_path_retries_with_same_client_token(server):
                          client_token=True)
     assert answer['ImageId'] == 'm-new'
     assert len(_Handler.seen) == 3
-    tokens = set(q['ClientToken'] for _, q in _Handler.seen)
+    tokens = set(seen[1]['ClientToken'] for seen in _Handler.seen)
     assert len(tokens) == 1
     method, query = _Handler.seen[0]
     assert query['Action'] == 'CreateImage' and query['Version'] == '2014-05-26'

@@ -7,9 +7,9 @@ __metaclass__ = type
 
 import pytest
 
-import _core_shim  # noqa: F401
+import _core_shim  # noqa: F401  pylint: disable=unused-import
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils import images as I  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.module_utils import images as IM  # noqa: E402
 from ansible_collections.alicloud.ecs_images.plugins.module_utils import tags as T  # noqa: E402
 from ansible_collections.alicloud.ecs_images.plugins.module_utils import validation as V  # noqa: E402
 
@@ -28,7 +28,7 @@ RAW = {
 
 
 def test_normalize_image_types_and_keys():
-    img = I.normalize_image(RAW)
+    img = IM.normalize_image(RAW)
     assert img['progress'] == 37 and isinstance(img['progress'], int)
     assert img['is_self_shared'] is True and img['is_copied'] is False and img['is_public'] is False
     assert img['owner_id'] == '1234567890123456'
@@ -46,8 +46,8 @@ def test_normalize_image_types_and_keys():
 
 
 def test_normalize_image_minimal_and_none():
-    assert I.normalize_image(None) is None
-    img = I.normalize_image({'ImageId': 'm-x'})
+    assert IM.normalize_image(None) is None
+    img = IM.normalize_image({'ImageId': 'm-x'})
     assert img['tags'] == {} and img['disk_device_mappings'] == [] and img['progress'] == 0
 
 
@@ -68,34 +68,34 @@ class PagedEcs:
 def test_find_images_by_name_is_exact_and_every_status():
     ecs = PagedEcs([{'ImageId': 'm-1', 'ImageName': 'web'}, {'ImageId': 'm-2', 'ImageName': 'web-2'},
                     {'ImageId': 'm-3', 'ImageName': 'web'}])
-    found = I.find_images_by_name(ecs, 'web', region='r1')
+    found = IM.find_images_by_name(ecs, 'web', region='r1')
     assert [f['ImageId'] for f in found] == ['m-1', 'm-3']
     action, params, region = ecs.requests[0]
-    assert params == {'ImageName': 'web', 'Status': I.ALL_IMAGE_STATUSES, 'ImageOwnerAlias': 'self'}
+    assert params == {'ImageName': 'web', 'Status': IM.ALL_IMAGE_STATUSES, 'ImageOwnerAlias': 'self'}
     assert region == 'r1'
 
 
 def test_list_images_defaults_to_every_status_and_dedupes():
     ecs = PagedEcs([{'ImageId': 'm-1'}, {'ImageId': 'm-1'}, {'ImageId': 'm-2'}])
-    got = I.list_images(ecs, {'ImageOwnerAlias': 'self', 'Usage': None})
+    got = IM.list_images(ecs, {'ImageOwnerAlias': 'self', 'Usage': None})
     assert [g['ImageId'] for g in got] == ['m-1', 'm-2']
-    assert ecs.requests[0][1] == {'ImageOwnerAlias': 'self', 'Status': I.ALL_IMAGE_STATUSES}
-    I.list_images(ecs, {'Status': 'Available'})
+    assert ecs.requests[0][1] == {'ImageOwnerAlias': 'self', 'Status': IM.ALL_IMAGE_STATUSES}
+    IM.list_images(ecs, {'Status': 'Available'})
     assert ecs.requests[1][1] == {'Status': 'Available'}
 
 
 def test_describe_image_any_status_or_none():
     ecs = PagedEcs([{'ImageId': 'm-1', 'Status': 'CreateFailed'}])
-    assert I.describe_image(ecs, 'm-1')['Status'] == 'CreateFailed'
-    assert ecs.requests[0][1]['Status'] == I.ALL_IMAGE_STATUSES
-    assert I.describe_image(ecs, 'm-404') is None
+    assert IM.describe_image(ecs, 'm-1')['Status'] == 'CreateFailed'
+    assert ecs.requests[0][1]['Status'] == IM.ALL_IMAGE_STATUSES
+    assert IM.describe_image(ecs, 'm-404') is None
 
 
 def test_sort_newest_first():
     imgs = [{'image_id': 'a', 'creation_time': '2026-01-01T00:00:00Z'},
             {'image_id': 'b', 'creation_time': '2026-03-01T00:00:00Z'},
             {'image_id': 'c', 'creation_time': None}]
-    assert [i['image_id'] for i in I.sort_newest_first(imgs)] == ['b', 'a', 'c']
+    assert [i['image_id'] for i in IM.sort_newest_first(imgs)] == ['b', 'a', 'c']
 
 
 # ------------------------------------------------------------------------------------------------ tags

@@ -13,7 +13,7 @@ import tempfile
 import pytest
 
 try:
-    import ansible_collections.alicloud.ecs_images  # noqa: F401
+    import ansible_collections.alicloud.ecs_images  # noqa: F401  pylint: disable=unused-import
 except ImportError:  # plain pytest outside an ansible_collections tree: make one
     _root = tempfile.mkdtemp(prefix='ac-')
     os.makedirs(os.path.join(_root, 'ansible_collections', 'alicloud'))
@@ -225,3 +225,13 @@ def test_disk_device_mappings_need_one_system_disk():
     with pytest.raises(Failed) as exc:
         M.EcsImage(mod).run()
     assert 'exactly one system disk' in str(exc.value) and client.calls == []
+
+
+def test_create_failed_image_is_an_error_with_wait_and_a_warning_without():
+    client = FakeClient([raw_image('m-1', 'web', status='CreateFailed')])
+    with pytest.raises(Failed) as exc:
+        M.EcsImage(FakeModule(client, name='web')).run()
+    assert 'CreateFailed' in str(exc.value) and 'state=absent' in str(exc.value)
+    mod = FakeModule(client, name='web', wait=False)
+    result = run(mod)
+    assert result['changed'] is False and any('CreateFailed' in w for w in mod.warnings)
