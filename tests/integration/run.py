@@ -26,8 +26,8 @@ fault-injection tasks are skipped. Targets with the alias `emulator_only` are sk
 Targets whose `aliases` file lists `disabled` are skipped unless named explicitly;
 `setup_*`/`prepare_*` directories are helper roles, not targets.
 
-Logs: tests/output/integration/<target>/ (playbook.yml, vars.json, ansible.log,
-emulator.log). The last line printed is `N passed, N failed`; the exit status is 1 when a
+Logs: tests/output/integration/run-<time>-<pid>/<target>/ (playbook.yml, vars.json,
+ansible.log) and .../emulator-N.log; tests/output/integration/latest points at the last run. The last line printed is `N passed, N failed`; the exit status is 1 when a
 target failed (2 on usage errors).
 """
 from __future__ import annotations
@@ -52,7 +52,9 @@ from emulator_helper import Emulator, EmulatorError, collections_path, without_p
 
 ROOT = HERE.parent.parent
 TARGETS_DIR = HERE / 'targets'
-OUTPUT_DIR = ROOT / 'tests' / 'output' / 'integration'
+OUTPUT_BASE = ROOT / 'tests' / 'output' / 'integration'
+# one directory per run (several people may run targets in the same tree at once); `latest` points at it
+OUTPUT_DIR = OUTPUT_BASE / ('run-%s-%d' % (time.strftime('%Y%m%d-%H%M%S'), os.getpid()))
 GROUP = 'group/alicloud.ecs_images.ecs'
 
 # module option <- environment variable, for module_defaults (only variables that are set are used;
@@ -317,6 +319,13 @@ def main(argv=None) -> int:
         print('\n'.join(targets))
         return 0
     OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    latest = OUTPUT_BASE / 'latest'
+    try:
+        if latest.is_symlink() or latest.exists():
+            latest.unlink()
+        latest.symlink_to(OUTPUT_DIR.name)
+    except OSError:
+        pass  # another run replaced it at the same moment
     runner = Runner(args, real, base_vars)
     mode = 'real cloud (ECS_IMAGES_TEST_REAL=1)' if real else 'emulator, time scale %g' % args.time_scale
     print('Integration: %d target(s), %d skipped, %s, %d at a time, collections path %s'
