@@ -22,7 +22,7 @@ description:
     that is not C(Available) - as well as an invalid O(oss_prefix) and a bucket that does not exist.
   - An export that fails makes the module fail with the error the export task reports.
 author:
-  - alicloud.ecs_images contributors
+  - alicloud.ecs_images contributors (@alicloud)
 options:
   image_id:
     description:
@@ -61,7 +61,7 @@ options:
   wait:
     description:
       - Wait until the export task has finished and return the object keys it wrote.
-      - With V(false) the module returns as soon as the export has started (O(oss_objects) is then empty); a
+      - With V(false) the module returns as soon as the export has started (RV(oss_objects) is then empty); a
         later run waits for it.
   wait_timeout:
     description:
@@ -84,6 +84,7 @@ attributes:
     description: The refusals and the bucket check run in check mode too.
   diff_mode:
     support: full
+    description: Shows the export objects of the image, prefix and format in the bucket before and after (a new export as C(<task id>)).
 '''
 
 EXAMPLES = r'''
@@ -290,8 +291,8 @@ class Exporter:
             self.am.fail('oss_bucket %r does not exist at %s' % (self.p['oss_bucket'], oss.endpoint),
                          option='oss_bucket')
         except oss2_exceptions.OssError as e:
-            self.am.fail('oss_bucket %r cannot be listed at %s: %s' % (self.p['oss_bucket'], oss.endpoint,
-                                                                        oss_error_text(e)), option='oss_bucket')
+            self.am.fail('oss_bucket %r cannot be listed at %s: %s'
+                         % (self.p['oss_bucket'], oss.endpoint, oss_error_text(e)), option='oss_bucket')
 
     def finish(self, oss, changed, task_id, diff):
         """Wait (or not) for ``task_id`` and exit."""

@@ -25,7 +25,7 @@ description:
   - Tags, description and the other settings are applied only when the image is imported; use
     M(alicloud.ecs_images.ecs_image) to change them afterwards.
 author:
-  - alicloud.ecs_images contributors
+  - alicloud.ecs_images contributors (@alicloud)
 options:
   name:
     description:
@@ -149,6 +149,7 @@ attributes:
     description: The OSS checks run in check mode too, so a missing object or a wrong format fails there as well.
   diff_mode:
     support: full
+    description: Shows the image to import (name and disks) before and after; nothing changes when the name exists.
 '''
 
 EXAMPLES = r'''
@@ -446,8 +447,8 @@ class Importer:
         if action == 'failed':
             self.am.fail('image %s (%s) already exists in status CreateFailed - an earlier import failed (%s). '
                          'It is not imported again automatically: delete it (alicloud.ecs_images.ecs_image '
-                         'state=absent) and run again.' % (p['name'], existing.get('ImageId'),
-                                                          self.failure_text(existing['ImageId'])),
+                         'state=absent) and run again.'
+                         % (p['name'], existing.get('ImageId'), self.failure_text(existing['ImageId'])),
                          image=normalize_image(existing), image_id=existing.get('ImageId'), task_id='')
 
         if action in ('present', 'join'):
@@ -498,8 +499,9 @@ class Importer:
         if p['wait']:
             raw = self.follow(image_id, task_id)
         else:
-            raw = describe_image(self.client, image_id) or {'ImageId': image_id, 'ImageName': p['name'],
-                                                             'Status': 'Creating'}
+            raw = describe_image(self.client, image_id)
+            if raw is None:   # not listed yet (eventual consistency): what ImportImage just created
+                raw = {'ImageId': image_id, 'ImageName': p['name'], 'Status': 'Creating'}
         image = normalize_image(raw)
         diff['after'].update(image_id=image_id)
         self.am.exit(True, image=image, image_id=image_id, task_id=task_id, disks=checked, diff=diff)

@@ -49,7 +49,8 @@ def run_module(name, args, env):
         path = fh.name
     start = time.time()
     proc = subprocess.run([sys.executable, os.path.join(ROOT, 'plugins', 'modules', name + '.py'), path],
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                          check=False)
     returned = time.time()
     os.unlink(path)
     try:
@@ -119,9 +120,9 @@ def main():
                      sum(oss.values()), fmt_counter(oss)))
 
         seq = last_seq(emu)
-        res, wall, _ = run_module('ecs_image_import', {
+        res, wall = run_module('ecs_image_import', {
             'name': 'bench-import-0', 'oss_bucket': 'ecs-images-hz', 'oss_object': 'disks/alinux3-minimal.raw',
-            'format': 'RAW'}, env)
+            'format': 'RAW'}, env)[:2]
         ecs, oss = summarize(requests_since(emu, seq))
         print('import rerun: changed=%s, wall %.2f s; ECS calls %d (%s); OSS calls %d'
               % (res['changed'], wall, sum(ecs.values()), fmt_counter(ecs), sum(oss.values())))
@@ -141,9 +142,9 @@ def main():
                             sum(ecs.values()), fmt_counter(ecs), sum(oss.values()), fmt_counter(oss)))
 
         seq = last_seq(emu)
-        res, wall, _ = run_module('ecs_image_export', {
+        res, wall = run_module('ecs_image_export', {
             'image_id': image_id, 'oss_bucket': 'ecs-exports-hz', 'oss_prefix': 'bench0', 'image_format': 'qcow2'},
-            env)
+            env)[:2]
         ecs, oss = summarize(requests_since(emu, seq))
         print('export rerun: changed=%s, wall %.2f s; ECS calls %d (%s); OSS calls %d'
               % (res['changed'], wall, sum(ecs.values()), fmt_counter(ecs), sum(oss.values())))

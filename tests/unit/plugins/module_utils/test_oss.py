@@ -9,7 +9,7 @@ import tempfile
 import pytest
 
 try:
-    import ansible_collections.alicloud.ecs_images  # noqa: F401
+    import ansible_collections.alicloud.ecs_images  # noqa: F401  pylint: disable=unused-import
 except ImportError:  # plain pytest outside an ansible_collections tree: make one
     _root = tempfile.mkdtemp(prefix='ac-')
     os.makedirs(os.path.join(_root, 'ansible_collections', 'alicloud'))

@@ -1,0 +1,144 @@
+# -*- coding: utf-8 -*-
+"""Unit tests of plugins/module_utils/image_tasks.py: task lookups and the progress-timed task waiter,
+with a scripted client (answers depend on a simulated clock) instead of the network."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import sys
+import tempfile
+
+import pytest
+
+try:
+    import ansible_collections.alicloud.ecs_images  # noqa: F401  pylint: disable=unused-import
+except ImportError:  # plain pytest outside an ansible_collections tree: make one
+    _root = tempfile.mkdtemp(prefix='ac-')
+    os.makedirs(os.path.join(_root, 'ansible_collections', 'alicloud'))
+    os.symlink(os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')),
+               os.path.join(_root, 'ansible_collections', 'alicloud', 'ecs_images'))
+    sys.path.insert(0, _root)
+
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import (  # noqa: E402
+    describe_task, find_tasks, follow_task, task_progress, task_related_values)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (  # noqa: E402
+    WaitFailed, WaitTimeout)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        assert seconds >= 0
+        self.now += seconds
+
+
+class TaskClient:
+    """A task that runs from t=1000 for ``duration`` seconds, then ends in ``outcome``."""
+
+    def __init__(self, clock, duration, outcome='Finished', tasks=None):
+        self.clock = clock
+        self.duration = duration
+        self.outcome = outcome
+        self.tasks = tasks or []
+        self.calls = []
+
+    def call(self, action, params=None, client_token=None, region=None):
+        self.calls.append((self.clock.now, action, dict(params or {})))
+        if action != 'DescribeTaskAttribute':
+            raise AssertionError(action)
+        if params['TaskId'] == 't-gone':
+            raise ApiError(action, 'InvalidTaskId.NotFound', 'not found', http_status=400)
+        elapsed = self.clock.now - 1000.0
+        if elapsed < self.duration:
+            status, progress = 'Processing', '%d%%' % int(100 * elapsed / self.duration)
+        else:
+            status, progress = self.outcome, '100%' if self.outcome == 'Finished' else '40%'
+        task = {'TaskId': params['TaskId'], 'TaskAction': 'ExportImage', 'TaskStatus': status,
+                'TaskProcess': progress, 'OperationProgressSet': {'OperationProgress': [{
+                    'OperationStatus': status, 'ErrorCode': 'ExportImageFailed' if status == 'Failed' else '',
+                    'ErrorMsg': 'disk unreadable' if status == 'Failed' else '',
+                    'RelatedItemSet': {'RelatedItem': [{'Name': 'OSSBucket', 'Value': 'b'},
+                                                       {'Name': 'OSSObject', 'Value': 'p_m-1_t-1.raw'},
+                                                       {'Name': 'ImageFormat', 'Value': 'raw'},
+                                                       {'Name': 'OSSObject', 'Value': 'p_m-1_t-1_data1.raw'}]}}]}}
+        return task
+
+    def paginate(self, action, params, result_key, page_size=100, region=None):
+        self.calls.append((self.clock.now, action, dict(params)))
+        return list(self.tasks)
+
+
+@pytest.mark.parametrize('duration', [6.0, 30.0, 300.0, 1200.0])
+def test_follow_task_detects_the_end_quickly_with_bounded_polls(duration):
+    clock = Clock()
+    client = TaskClient(clock, duration)
+    task = follow_task(client, 't-1', timeout=3600, sleep=clock.sleep, clock=clock.time)
+    assert task['TaskStatus'] == 'Finished'
+    latency = clock.now - (1000.0 + duration)
+    assert 0 <= latency <= 1.5            # a poll lands right after the predicted end
+    intervals = [b[0] - a[0] for a, b in zip(client.calls, client.calls[1:])]
+    assert max(intervals) <= 10.0 + 1e-9  # never sleeps more than 10 s between polls
+    assert len(client.calls) <= duration / 10.0 + 8
+
+
+def test_follow_task_fails_at_once_with_the_task_error():
+    clock = Clock()
+    client = TaskClient(clock, 20.0, outcome='Failed')
+    with pytest.raises(WaitFailed) as err:
+        follow_task(client, 't-1', timeout=3600, sleep=clock.sleep, clock=clock.time)
+    assert 'ExportImageFailed' in str(err.value) and 'disk unreadable' in str(err.value)
+    assert clock.now - 1020.0 <= 10.0     # detected at the first poll after the failure
+
+
+def test_follow_task_times_out():
+    clock = Clock()
+    client = TaskClient(clock, 500.0)
+    with pytest.raises(WaitTimeout) as err:
+        follow_task(client, 't-1', timeout=60, sleep=clock.sleep, clock=clock.time)
+    assert not isinstance(err.value, WaitFailed)
+    assert 60 <= clock.now - 1000.0 <= 61
+
+
+def test_follow_task_gives_up_on_a_missing_task():
+    clock = Clock()
+    client = TaskClient(clock, 20.0)
+    with pytest.raises(WaitFailed) as err:
+        follow_task(client, 't-gone', timeout=3600, sleep=clock.sleep, clock=clock.time)
+    assert 'not found' in str(err.value)
+    assert len(client.calls) == 3
+
+
+def test_describe_task_none_when_unknown():
+    clock = Clock()
+    assert describe_task(TaskClient(clock, 1), 't-gone') is None
+    assert describe_task(TaskClient(clock, 1), 't-1')['TaskId'] == 't-1'
+
+
+def test_task_related_values_keeps_repeated_names():
+    task = TaskClient(Clock(), 1).call('DescribeTaskAttribute', {'TaskId': 't-1'})
+    assert task_related_values(task, 'OSSObject') == ['p_m-1_t-1.raw', 'p_m-1_t-1_data1.raw']
+    assert task_related_values(task, 'OSSBucket') == ['b']
+    assert task_related_values(None, 'OSSObject') == []
+
+
+def test_task_progress():
+    assert task_progress({'TaskProcess': '37%'}) == 37.0
+    assert task_progress({'TaskProcess': ''}) is None
+    assert task_progress(None) is None
+
+
+def test_find_tasks_filters_by_resource_and_flattens_filter():
+    clock = Clock()
+    client = TaskClient(clock, 1, tasks=[{'TaskId': 't-1', 'ResourceId': 'm-1'}, {'TaskId': 't-2', 'ResourceId': 'm-2'}])
+    assert [t['TaskId'] for t in find_tasks(client, 'ExportImage', status='Processing', resource_id='m-2')] == ['t-2']
+    params = client.calls[-1][2]
+    assert params['TaskAction'] == 'ExportImage' and params['TaskStatus'] == 'Processing'
+    assert params['ResourceIds'] == ['m-2']
