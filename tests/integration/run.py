@@ -27,8 +27,9 @@ Targets whose `aliases` file lists `disabled` are skipped unless named explicitl
 `setup_*`/`prepare_*` directories are helper roles, not targets.
 
 Logs: tests/output/integration/run-<time>-<pid>/<target>/ (playbook.yml, vars.json,
-ansible.log) and .../emulator-N.log; tests/output/integration/latest points at the last run. The last line printed is `N passed, N failed`; the exit status is 1 when a
-target failed (2 on usage errors).
+ansible.log) and .../emulator-N.log; tests/output/integration/latest points at the last run.
+The last line printed is `N passed, N failed`; the exit status is 1 when a target failed
+(2 on usage errors).
 """
 from __future__ import annotations
 
