@@ -24,7 +24,7 @@ description:
   - Idempotent. An object of the same size whose C(x-oss-meta-content-md5) metadata matches the file's MD5 is not
     uploaded again. An object of the same size without that metadata is taken as the same file.
 author:
-  - alicloud.ecs_images contributors
+  - alicloud.ecs_images contributors (@alicloud)
 options:
   src:
     description:
@@ -71,8 +71,8 @@ options:
   checkpoint_dir:
     description:
       - Directory where resumable uploads keep their checkpoints.
-      - Default C(~/.ansible/tmp/ecs_image_upload).
     type: path
+    default: ~/.ansible/tmp/ecs_image_upload
   progress_file:
     description:
       - File rewritten with one line of progress (percentage, bytes, throughput) while the upload runs.
@@ -225,7 +225,7 @@ def main():
         part_size=dict(type='int', default=10485760),
         multipart_threshold=dict(type='int', default=104857600),
         threads=dict(type='int', default=4),
-        checkpoint_dir=dict(type='path'),
+        checkpoint_dir=dict(type='path', default='~/.ansible/tmp/ecs_image_upload'),
         progress_file=dict(type='path'),
     )
     argument_spec.update(OSS_ARGUMENT_SPEC)
@@ -285,7 +285,7 @@ def main():
         out['uploaded_bytes'] = local_size
         amodule.exit(True, diff=dict(before=before, after=after), **out)
 
-    checkpoint_dir = p['checkpoint_dir'] or os.path.expanduser('~/.ansible/tmp/ecs_image_upload')
+    checkpoint_dir = p['checkpoint_dir']
     progress = Progress(p['progress_file'], local_size)
     started = time.time()
     try:

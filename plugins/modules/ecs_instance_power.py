@@ -21,7 +21,7 @@ description:
     within O(wait_timeout) and fail at once when the instance falls back to the state it was leaving or
     disappears.
 author:
-  - alicloud.ecs_images contributors
+  - alicloud.ecs_images contributors (@alicloud)
 options:
   instance_id:
     description:
