@@ -112,6 +112,10 @@ class AlicloudModule:
         if not isinstance(err, ApiError):
             self.fail('%s: %s' % (msg, err) if msg else str(err), **kwargs)
         text = '%s: %s' % (msg, err) if msg else str(err)
+        if err.code in ('SDK.HttpError', 'SDK.ServerUnreachable', 'SDK.TimeoutError'):
+            text += ('. Cannot reach the ECS endpoint %s of region %s: check the options endpoint and region (or '
+                     'ALIBABA_CLOUD_ECS_ENDPOINT / ALIBABA_CLOUD_REGION_ID) and the network'
+                     % (self.credentials.endpoint or 'ecs.%s.aliyuncs.com' % self.region, self.region))
         kwargs.setdefault('action', err.action)
         kwargs.setdefault('code', err.code)
         kwargs.setdefault('request_id', err.request_id)
