@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import random
+import re
 import time
 import uuid
 
@@ -101,6 +102,20 @@ def is_secret_param(name):
     return any(word in low for word in _SECRET_WORDS)
 
 
+_QUERY_RE = re.compile(r"(https?://[^\s'\"/]*)?(/?)\?[^\s'\")]+")
+_SECRET_IN_TEXT_RE = re.compile(r"((?:AccessKeyId|AccessKeySecret|SecurityToken|Signature|Password)(?:=|%3D))"
+                                r"(?:%(?!26)[0-9A-Fa-f]{2}|[^&%\s'\")])*")
+
+
+def scrub_text(text):
+    """Remove secrets from SDK/server messages: request query strings (they hold AccessKeyId, Signature and
+    SecurityToken) and any 'AccessKeyId=...'-style pair, also URL-encoded (string-to-sign echoes)."""
+    if not text:
+        return text
+    text = _QUERY_RE.sub(lambda m: (m.group(1) or '') + m.group(2) + '?<query omitted>', str(text))
+    return _SECRET_IN_TEXT_RE.sub(lambda m: m.group(1) + '********', text)
+
+
 def mask_params(params):
     """Copy of a flat parameter dict with secret values replaced by '********'."""
     return dict((k, '********' if is_secret_param(k) and v not in (None, '') else v)
@@ -113,7 +128,7 @@ class ApiError(Exception):
     def __init__(self, action, code, message, request_id=None, http_status=None, params=None, attempts=1):
         self.action = action
         self.code = code
-        self.message = message
+        self.message = scrub_text(message)
         self.request_id = request_id
         self.http_status = http_status
         self.params = mask_params(params)

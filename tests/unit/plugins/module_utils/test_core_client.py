@@ -323,3 +323,16 @@ def test_loopback_endpoint_bypasses_proxy_variables(server, monkeypatch):
     cred = C.Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou', endpoint=server)
     client = C.EcsClient(cred, sleep=lambda s: None, max_tries=1)
     assert client.call('DescribeRegions') == {'RequestId': 'R'}
+
+
+def test_messages_are_scrubbed_of_query_strings_and_keys():
+    http = ("HTTPConnectionPool(host='127.0.0.1', port=9): Max retries exceeded with url: "
+            "/?ImageName=x&AccessKeyId=LTAIsecretish&Signature=abc%3D&SecurityToken=tok (Caused by X)")
+    e = C.ApiError('DescribeImages', 'SDK.HttpError', http)
+    assert 'LTAIsecretish' not in str(e) and 'abc%3D' not in str(e) and 'tok' not in e.message
+    assert "port=9" in e.message and 'Caused by X' in e.message
+    sts = ('Specified signature is not matched with our calculation. server string to sign is:'
+           'POST&%2F&AccessKeyId%3DLTAIxyz%26Action%3DCreateImage%26SecurityToken%3DTOKEN123%26Version%3D1')
+    e = C.ApiError('CreateImage', 'SignatureDoesNotMatch', sts)
+    assert 'LTAIxyz' not in e.message and 'TOKEN123' not in e.message
+    assert 'Action%3DCreateImage' in e.message
