@@ -48,6 +48,7 @@ options:
   instance_id:
     description:
       - Create the image from this instance (C(Running) or C(Stopped)); a snapshot is taken of each of its disks.
+      - An instance that is starting or stopping is waited for (with O(wait=true)); other states are an error.
       - Mutually exclusive with O(snapshot_id) and O(disk_device_mappings). Used only to create.
     type: str
   snapshot_id:
@@ -339,7 +340,9 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import ap
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
     check_description, check_name, check_tags,
 )
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout, wait_image
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
+    WaitTimeout, wait_image, wait_instance_status,
+)
 
 REGIONAL_HINT = ('custom images, instances and snapshots are regional: create the image in the region of its '
                  'source, then copy it with alicloud.ecs_images.ecs_image_copy')
@@ -452,8 +455,18 @@ class EcsImage:
                 self.mod.fail('option %s: %s %s was not found in region %s; %s'
                               % (option, kind, resource_id, self.region, REGIONAL_HINT))
             if kind == 'instance' and item.get('Status') not in ('Running', 'Stopped', None):
-                self.warnings.append('instance %s is %s; CreateImage needs it Running or Stopped'
-                                     % (resource_id, item.get('Status')))
+                if item.get('Status') in ('Pending', 'Starting', 'Stopping') and self.p['wait'] \
+                        and not self.mod.check_mode:
+                    try:   # a transient state: wait for Running or Stopped (CreateImage refuses others)
+                        wait_instance_status(self.client, resource_id, ('Running', 'Stopped'), self.p['wait_timeout'])
+                    except WaitTimeout as exc:
+                        self.mod.fail('option instance_id: CreateImage needs the instance Running or Stopped: %s'
+                                      % exc)
+                    except ApiError as err:
+                        self.mod.fail_api(err, msg='while waiting for instance %s' % resource_id)
+                else:
+                    self.mod.fail('option instance_id: instance %s is %s; CreateImage needs it Running or Stopped'
+                                  % (resource_id, item.get('Status')))
             if kind == 'snapshot' and item.get('Status') == 'failed':
                 self.mod.fail('option %s: snapshot %s has failed and cannot be used' % (option, resource_id))
 

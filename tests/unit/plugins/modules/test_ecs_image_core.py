@@ -235,3 +235,11 @@ def test_create_failed_image_is_an_error_with_wait_and_a_warning_without():
     mod = FakeModule(client, name='web', wait=False)
     result = run(mod)
     assert result['changed'] is False and any('CreateFailed' in w for w in mod.warnings)
+
+
+def test_instance_in_a_refusing_state_fails_before_create():
+    client = FakeClient(instances=[{'InstanceId': 'i-1', 'Status': 'Expired'}])
+    with pytest.raises(Failed) as exc:
+        M.EcsImage(FakeModule(client, name='web', instance_id='i-1')).run()
+    assert 'option instance_id' in str(exc.value) and 'Expired' in str(exc.value)
+    assert 'CreateImage' not in client.actions()
