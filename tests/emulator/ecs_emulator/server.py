@@ -19,6 +19,7 @@ from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from . import jsonenc
 from . import signatures as sig
 from .clock import Clock
 from .context import RequestContext
@@ -447,7 +448,7 @@ class EcsHandler(BaseHandler):
                 status, body = 500, self._error_body(internal_error(), rid, host)
             entry["status"] = status
             entry["code"] = body.get("Code") if status >= 300 else None
-            data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            data = jsonenc.dumps(body).encode("utf-8")
             extra_headers = dict(extra_headers, **{"x-acs-request-id": rid})
             self.send_bytes(status, data, headers=extra_headers, head_only=self.command == "HEAD")
         finally:

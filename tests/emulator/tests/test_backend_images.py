@@ -493,3 +493,78 @@ def test_same_region_copy_keeps_name_reserved(h):
     assert h.error("CreateImage", InstanceId=STOP, ImageName="twin-name").code == "InvalidImageName.Duplicated"
     h.call("ModifyImageAttribute", ImageId=cp, ImageName="twin-renamed")
     h.call("CreateImage", InstanceId=STOP, ImageName="twin-name")
+
+
+def test_creation_index_keeps_time_order():
+    from types import SimpleNamespace as NS
+
+    from ecs_emulator.backend.util import CreationIndex
+    idx = CreationIndex()
+    imgs = [NS(image_id="m-%d" % n, creation_time=t) for n, t in enumerate([5, 1, 3, 3, 9, 1])]
+    for img in imgs:
+        idx.add(img)
+    assert [i.image_id for i in idx.values()] == ["m-1", "m-5", "m-2", "m-3", "m-0", "m-4"]
+    assert [i.image_id for i in idx.newest_first()] == ["m-4", "m-0", "m-3", "m-2", "m-5", "m-1"]
+    assert idx.remove(imgs[2]) and not idx.remove(imgs[2])
+    assert len(idx) == 5 and "m-2" not in idx and idx.get("m-3") is imgs[3] and idx.get("m-2") is None
+    idx.add(imgs[3])                                  # re-added: last among its equal times
+    assert [i.image_id for i in idx.values()] == ["m-1", "m-5", "m-3", "m-0", "m-4"]
+
+
+def _page(h, **kw):
+    kw.setdefault("ImageOwnerAlias", "self")
+    kw.setdefault("PageSize", 100)
+    return h.call("DescribeImages", **kw)
+
+
+def test_describe_caches_follow_every_change(h):
+    """DescribeImages answers from caches that must never be stale: check after each kind of change."""
+    iid = create(h, "cache-a")
+    h.advance(61)
+    first = _page(h)
+    assert h.backend._query_cache and _page(h) == first            # second answer from the cache, the same
+    img = next(i for i in first["Images"]["Image"] if i["ImageId"] == iid)
+    assert _page(h)["Images"]["Image"][0] is img                   # the rendered dict is reused
+
+    def mine():
+        return next(i for i in _page(h, Status="ALL")["Images"]["Image"] if i["ImageId"] == iid)
+    h.call("ModifyImageAttribute", ImageId=iid, ImageName="cache-b", Description="new text")
+    assert (mine()["ImageName"], mine()["Description"]) == ("cache-b", "new text")
+    assert [i["ImageName"] for i in _page(h, ImageName="cache-")["Images"]["Image"]] == ["cache-b"]
+    h.call("TagResources", ResourceType="image", **{"ResourceId.1": iid, "Tag.1.Key": "k", "Tag.1.Value": "v"})
+    assert mine()["Tags"] == {"Tag": [{"TagKey": "k", "TagValue": "v"}]}
+    assert _page(h, **{"Tag.1.Key": "k"})["TotalCount"] == 1
+    h.call("ModifyImageSharePermission", ImageId=iid, **{"AddAccount.1": PARTNER_ID})
+    assert mine()["IsSelfShared"] == "True"
+    assert iid in [i["ImageId"] for i in _page(h, account=PARTNER_ID, ImageOwnerAlias="others")["Images"]["Image"]]
+    h.call("ModifyImageSharePermission", ImageId=iid, **{"RemoveAccount.1": PARTNER_ID})
+    h.call("ModifyImageAttribute", ImageId=iid, Status="Deprecated")
+    assert iid not in [i["ImageId"] for i in _page(h)["Images"]["Image"]]          # default Status=Available
+    h.call("DeleteImage", ImageId=iid)
+    assert iid not in [i["ImageId"] for i in _page(h, Status="ALL")["Images"]["Image"]]
+    # a status that moves with time alone (no call changes anything): import Waiting -> Creating at 10 %
+    imp = h.call("ImportImage", ImageName="cache-import", **{"DiskDeviceMapping.1.OSSBucket": "ecs-images-hz",
+                                                              "DiskDeviceMapping.1.OSSObject": "disks/debian12-generic.qcow2"})
+    assert _page(h, Status="Waiting")["TotalCount"] == 1 and _page(h, Status="Creating")["TotalCount"] == 0
+    h.advance(61)
+    assert _page(h, Status="Waiting")["TotalCount"] == 0
+    creating = _page(h, Status="Creating")["Images"]["Image"]
+    assert [i["ImageId"] for i in creating] == [imp["ImageId"]] and creating[0]["Progress"] != "100%"
+    h.advance(540)                                  # the job's end (a handler runs) makes it Available
+    done = _page(h, ImageName="cache-import")["Images"]["Image"]
+    assert (done[0]["Status"], done[0]["Progress"]) == ("Available", "100%")
+
+
+def test_json_encoder_splices_encoded_parts():
+    import copy
+    import json
+
+    from ecs_emulator.jsonenc import Encoded, dumps
+    inner = Encoded({"ImageId": "m-1", "Name": "ünï", "Tags": {"Tag": []}, "N": 1.5, "B": True, "Z": None})
+    body = {"RequestId": "R", "TotalCount": 2, "Images": {"Image": [inner, inner]}, "Plain": [{"a": [1, {"b": 2}]}]}
+    expected = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    assert dumps(body) == expected and dumps(body) == expected                # cached text spliced, same bytes
+    assert dumps(inner) == json.dumps(inner, ensure_ascii=False, separators=(",", ":"))
+    assert dumps([]) == "[]" and dumps({}) == "{}" and dumps("x") == '"x"'
+    clone = copy.deepcopy(body)
+    assert clone == body and json.loads(dumps(clone)) == json.loads(expected)

@@ -7,7 +7,7 @@ import threading
 
 from ..errors import ApiError, missing_parameter
 from .models import Disk, Image, Instance, KeyPair, Mapping, Snapshot
-from .util import IdFactory, Params, REGION_CODES
+from .util import CreationIndex, IdFactory, Params, REGION_CODES
 
 # Simulated seconds (multiplied by the clock's time scale). Override any of them with the fixture's "durations".
 DEFAULT_DURATIONS = {
@@ -28,6 +28,9 @@ DEFAULT_QUOTAS = {
     "tags_per_resource": 20,             # OperationDenied.QuotaExceed
     "snapshots_per_disk": 256,           # QuotaExceed.Snapshot
 }
+
+# Actions that never change state (the DescribeImages caches survive them; see BackendCore.caches).
+READ_ONLY_PREFIXES = ("Describe", "List")
 
 INSTANCE_TYPES = {
     # id: (vCPU, memory GiB, family, architecture)
@@ -72,9 +75,7 @@ class BackendCore:
         self.known_accounts = set()  # ids that exist (accounts + extra_account_ids), for sharing
         self.regions = {}           # region id -> fixture region dict
         self.images = {}            # custom image id -> Image (all accounts and regions)
-        self.custom = {}            # (account, region) -> {image id: Image} in creation order
-        self._custom_last = {}      # (account, region) -> latest creation time added
-        self.custom_unordered = set()  # (account, region) whose dict is not in creation order
+        self.custom = {}            # (account, region) -> CreationIndex of its custom images (sorted by time)
         self.names = {}             # (account, region) -> {name: set of image ids} (a default-named copy may
                                     # share its source's name)
         self.system = {}            # region -> {image id: Image} (system + marketplace)
@@ -88,6 +89,12 @@ class BackendCore:
         self.key_pairs = {}         # (account, region, name) -> KeyPair
         self.copy_queues = {}       # (account, destination region) -> [Job] in order
         self._local = threading.local()
+        # Caches (DescribeImages): valid while ``epoch`` is unchanged; ``epoch`` moves on every change of state
+        # (any action but Describe*/List*, any job that ends, any image added or removed).
+        self.epoch = 0
+        self._cache_epoch = 0
+        self._render_cache = {}     # (id(image), viewer) -> rendered dict (images without an active job)
+        self._query_cache = {}      # (account, region, filters) -> [images] newest first (no active job among them)
         self._load(self.fixture)
         if oss is not None:
             oss.before_read = self.advance
@@ -99,7 +106,21 @@ class BackendCore:
             raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url "
                            "and method.")
         with self.serving() as now:
-            return handler(ctx, Params(params), now)
+            if action.startswith(READ_ONLY_PREFIXES):
+                return handler(ctx, Params(params), now)
+            self.epoch += 1
+            try:
+                return handler(ctx, Params(params), now)
+            finally:
+                self.epoch += 1
+
+    def caches(self):
+        """(render cache, query cache) of the current epoch (emptied when the state has changed)."""
+        if self._cache_epoch != self.epoch:
+            self._cache_epoch = self.epoch
+            self._render_cache.clear()
+            self._query_cache.clear()
+        return self._render_cache, self._query_cache
 
     @contextlib.contextmanager
     def serving(self):
@@ -129,6 +150,7 @@ class BackendCore:
             if not job.active or job.end != end:
                 continue
             job.active = False
+            self.epoch += 1
             if job.handler is not None:
                 job.handler(job)
 
@@ -173,12 +195,13 @@ class BackendCore:
 
     # ------------------------------------------------------------------------------------ indexes
     def add_custom_image(self, img):
+        self.epoch += 1
         self.images[img.image_id] = img
         key = (img.owner_id, img.region)
-        if img.creation_time < self._custom_last.get(key, img.creation_time):
-            self.custom_unordered.add(key)          # DescribeImages must sort this region's images
-        self._custom_last[key] = max(img.creation_time, self._custom_last.get(key, img.creation_time))
-        self.custom.setdefault(key, {})[img.image_id] = img
+        index = self.custom.get(key)
+        if index is None:
+            index = self.custom[key] = CreationIndex()
+        index.add(img)
         if img.name:
             self.names.setdefault((img.owner_id, img.region), {}).setdefault(img.name, set()).add(img.image_id)
         for m in img.mappings:
@@ -190,8 +213,11 @@ class BackendCore:
             self.community[img.image_id] = img
 
     def remove_custom_image(self, img):
+        self.epoch += 1
         self.images.pop(img.image_id, None)
-        self.custom.get((img.owner_id, img.region), {}).pop(img.image_id, None)
+        index = self.custom.get((img.owner_id, img.region))
+        if index is not None:
+            index.remove(img)
         self._drop_name(img)
         for m in img.mappings:
             if m.snapshot_id:

@@ -1,8 +1,10 @@
 """Image actions: CreateImage, DescribeImages, DeleteImage, ModifyImageAttribute, CopyImage, CancelCopyImage,
 ModifyImageSharePermission, DescribeImageSharePermission, DescribeImageSupportInstanceTypes."""
+import heapq
 from operator import attrgetter
 
 from ..errors import ApiError, invalid_parameter, missing_parameter
+from ..jsonenc import Encoded
 from .core import INSTANCE_TYPES
 from .models import Image, Job, Mapping, Snapshot
 from .util import (check_client_token, check_description, check_image_name, iso, paginate, parse_iso,
@@ -125,76 +127,93 @@ class ImageActions:
         number, size = p.page()
         self.dry_run(p)
 
-        ids = [i.strip() for i in p.str("ImageId", default="").split(",") if i.strip()]
-        ordered = False        # True when candidates is one list already in creation order
+        ids = tuple(i.strip() for i in p.str("ImageId", default="").split(",") if i.strip())
+        in_use = self.images_in_use()
+        render_cache, query_cache = self.caches()
+        key = (acct, region, ids, frozenset(statuses), frozenset(aliases) if aliases is not None else None,
+               usage, os_type, arch, itype, is_public, owner_id, name, family, snapshot_id, rg, tuple(tag_filter),
+               start_t, end_t)
+        result = query_cache.get(key)
+        if result is None:
+            result, moving = self._select_images(acct, region, ids, aliases, is_public, now, statuses, [
+                (family is not None, lambda i: i.family == family),
+                (arch is not None, lambda i: i.architecture == arch),
+                (os_type is not None, lambda i: i.os_type == os_type),
+                (usage is not None, lambda i: ("instance" if i.image_id in in_use else "none") == usage),
+                (itype is not None, lambda i: INSTANCE_TYPES[itype][3] == i.architecture),
+                (snapshot_id is not None, lambda i: any(m.snapshot_id == snapshot_id for m in i.mappings)),
+                (rg is not None, lambda i: i.resource_group_id == rg),
+                (owner_id is not None, lambda i: str(i.owner_id or "") == owner_id),
+                (is_public is not None, lambda i: i.is_public == is_public or i.owner_id is None),
+                (bool(tag_filter), lambda i: i.owner_id == acct and match_tag_filter(i.tags, tag_filter)),
+                (start_t is not None, lambda i: i.creation_time >= start_t),
+                (end_t is not None, lambda i: i.creation_time <= end_t),
+                (name is not None, lambda i: name in i.name),
+            ])
+            if not moving:                # no image with a running job: the answer holds until the state changes
+                if len(query_cache) >= 256:
+                    query_cache.clear()
+                query_cache[key] = result
+        page = paginate(result, number, size)
+        return {"RegionId": region, "TotalCount": len(result), "PageNumber": number, "PageSize": size,
+                "Images": {"Image": [self.rendered_image(i, acct, now, in_use, render_cache) for i in page]}}
+
+    def _select_images(self, acct, region, ids, aliases, is_public, now, statuses, checks):
+        """The images a DescribeImages query matches, newest first, and whether one of them has a running job
+        (its status moves with time, so the list must not be cached). ``checks``: (in use?, predicate)."""
         if ids:
-            candidates = []
-            seen = set()
+            candidates, seen = [], set()
             for image_id in ids:
                 img = self.visible_image(acct, region, image_id)
                 if img is not None and image_id not in seen:
                     seen.add(image_id)
                     candidates.append(img)
+            if aliases is not None:
+                candidates = [i for i in candidates if (i.alias if i.owner_id is None else
+                                                        ("self" if i.owner_id == acct else "others")) in aliases]
+            candidates.reverse()          # newest first, also among equal creation times
+            candidates.sort(key=attrgetter("creation_time"), reverse=True)
         else:
             want = aliases or {"system", "self", "others"}
-            candidates = []
-            if "self" in want:
-                candidates.extend(self.custom.get((acct, region), {}).values())
-                ordered = (acct, region) not in self.custom_unordered
-            if "others" in want or "system" in want or "marketplace" in want:
-                ordered = ordered and want == {"self"}
+            others = []
             if "others" in want:
-                candidates.extend(i for i in self.shared_to.get(acct, {}).values() if i.region == region)
+                others.extend(i for i in self.shared_to.get(acct, {}).values() if i.region == region)
                 if is_public:
-                    candidates.extend(i for i in self.community.values()
-                                      if i.region == region and i.owner_id != acct and acct not in i.shared_with)
+                    others.extend(i for i in self.community.values()
+                                  if i.region == region and i.owner_id != acct and acct not in i.shared_with)
             if "system" in want or "marketplace" in want:
-                candidates.extend(i for i in self.system.get(region, {}).values() if i.alias in want)
-        in_use = self.images_in_use()
-        # Only the filters in use are checked (10,000-image regions must stay fast).
-        checks = []
-        if aliases is not None and ids:
-            checks.append(lambda i: (i.alias if i.owner_id is None else ("self" if i.owner_id == acct else "others"))
-                          in aliases)
-        if family is not None:
-            checks.append(lambda i: i.family == family)
-        if arch is not None:
-            checks.append(lambda i: i.architecture == arch)
-        if os_type is not None:
-            checks.append(lambda i: i.os_type == os_type)
-        if usage is not None:
-            checks.append(lambda i: ("instance" if i.image_id in in_use else "none") == usage)
-        if itype is not None:
-            checks.append(lambda i: INSTANCE_TYPES[itype][3] == i.architecture)
-        if snapshot_id is not None:
-            checks.append(lambda i: any(m.snapshot_id == snapshot_id for m in i.mappings))
-        if rg is not None:
-            checks.append(lambda i: i.resource_group_id == rg)
-        if owner_id is not None:
-            checks.append(lambda i: str(i.owner_id or "") == owner_id)
-        if is_public is not None:
-            checks.append(lambda i: i.is_public == is_public or i.owner_id is None)
-        if tag_filter:
-            checks.append(lambda i: i.owner_id == acct and match_tag_filter(i.tags, tag_filter))
-        if start_t is not None:
-            checks.append(lambda i: i.creation_time >= start_t)
-        if end_t is not None:
-            checks.append(lambda i: i.creation_time <= end_t)
+                others.extend(i for i in self.system.get(region, {}).values() if i.alias in want)
+            own = self.custom.get((acct, region)) if "self" in want else None
+            own = own.newest_first() if own is not None else []     # kept sorted on insert/delete
+            if others:
+                others.reverse()
+                others.sort(key=attrgetter("creation_time"), reverse=True)
+                candidates = list(heapq.merge(others, own, key=attrgetter("creation_time"), reverse=True))
+            else:
+                candidates = own
+        moving = any(i.job is not None and i.job.active for i in candidates)
         if len(statuses) == len(IMAGE_STATUSES):
-            result = list(candidates)
+            result = candidates
+        elif moving:
+            result = [i for i in candidates if i.current_status(now) in statuses]
         else:
-            result = [i for i in candidates
-                      if (i.status if i.job is None or not i.job.active else i.current_status(now)) in statuses]
-        if name is not None:
-            result = [i for i in result if name in i.name]
-        for check in checks:
-            result = [i for i in result if check(i)]
-        result.reverse()                  # newest first, also among equal creation times
-        if not ordered:
-            result.sort(key=attrgetter("creation_time"), reverse=True)
-        page = paginate(result, number, size)
-        return {"RegionId": region, "TotalCount": len(result), "PageNumber": number, "PageSize": size,
-                "Images": {"Image": [self.render_image(i, acct, now, in_use) for i in page]}}
+            result = [i for i in candidates if i.status in statuses]
+        for in_use, check in checks:
+            if in_use:
+                result = [i for i in result if check(i)]
+        return result, moving
+
+    def rendered_image(self, img, viewer, now, in_use, cache=None):
+        """``render_image`` through the epoch's cache (images whose job is running are rendered every time)."""
+        if img.job is not None and img.job.active:
+            return self.render_image(img, viewer, now, in_use)
+        if cache is None:
+            cache = self.caches()[0]
+        key = (id(img), viewer)
+        out = cache.get(key)
+        if out is None:
+            out = cache[key] = Encoded(self.render_image(img, viewer, now, in_use))   # JSON encoded once
+        return out
 
     # ------------------------------------------------------------------------------------ shared checks
     def _check_new_name(self, account, region, name, param="ImageName", exclude=None,

@@ -1,4 +1,5 @@
 """Small helpers of the backend: ids, times, parameter parsing and validation."""
+import bisect
 import json
 import math
 import random
@@ -282,3 +283,50 @@ def parse_tag_filter(params):
             continue
         out.append((key, fields.get("Value") if "Value" in fields else None))
     return out
+
+
+class CreationIndex:
+    """The custom images of one account and region, kept sorted by (creation time, insertion number) on every
+    insert and delete, so DescribeImages pages without sorting. ``values()`` is oldest first (insertion order
+    among equal times), ``newest_first()`` the reverse; ``len()`` and ``get(image_id)`` as for a dict."""
+
+    def __init__(self):
+        self._keys = []         # sorted (creation_time, n)
+        self._items = []        # images, parallel to _keys
+        self._key_of = {}       # image id -> its key
+        self._n = 0
+
+    def add(self, img):
+        if img.image_id in self._key_of:
+            self.remove(img)
+        self._n += 1
+        key = (img.creation_time, self._n)
+        pos = bisect.bisect_right(self._keys, key)
+        self._keys.insert(pos, key)
+        self._items.insert(pos, img)
+        self._key_of[img.image_id] = key
+
+    def remove(self, img):
+        key = self._key_of.pop(img.image_id, None)
+        if key is None:
+            return False
+        pos = bisect.bisect_left(self._keys, key)
+        del self._keys[pos]
+        del self._items[pos]
+        return True
+
+    def get(self, image_id, default=None):
+        key = self._key_of.get(image_id)
+        return self._items[bisect.bisect_left(self._keys, key)] if key is not None else default
+
+    def __len__(self):
+        return len(self._items)
+
+    def __contains__(self, image_id):
+        return image_id in self._key_of
+
+    def values(self):
+        return list(self._items)
+
+    def newest_first(self):
+        return self._items[::-1]
