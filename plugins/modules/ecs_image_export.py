@@ -329,13 +329,14 @@ class Exporter:
                 self.result(False, matching[0], [], 'Processing', diff)
             self.finish(oss, False, matching[0], diff)
         if other:
-            if not p['wait'] or self.am.check_mode:
+            if not p['wait']:
                 self.am.fail('another export of image %s is running (task %s); the cloud runs one export of an '
                              'image at a time. Run again later or with wait=true to wait for it first.'
                              % (p['image_id'], ', '.join(other)), task_id=other[0])
-            for task_id in other:
-                self.wait_for(task_id, 'the other export of image %s' % p['image_id'])
-            keys, modified = self.bucket_keys(oss)
+            if not self.am.check_mode:   # check mode predicts from the bucket as it is (the other export
+                for task_id in other:    # writes other objects)
+                    self.wait_for(task_id, 'the other export of image %s' % p['image_id'])
+                keys, modified = self.bucket_keys(oss)
 
         groups = match_export_objects(keys, p['image_id'], self.prefix, self.fmt)
         existing = sorted(k for ks in groups.values() for k in ks)
