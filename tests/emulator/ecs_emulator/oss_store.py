@@ -214,15 +214,10 @@ class OssStore:
             return entry[0] if entry else None
 
     def get(self, bucket, key):
-        self._reading()
-        with self._lock:
-            b = self._b(bucket)
-            entry = b.objects.get(key)
-            if entry is None:
-                raise OssError(404, "NoSuchKey", "The specified key does not exist.", Key=key)
-            return entry[1]
+        return self.get_with_meta(bucket, key)[1]
 
     def get_with_meta(self, bucket, key):
+        """(ObjectMeta, bytes); raises OssError NoSuchBucket / NoSuchKey."""
         self._reading()
         with self._lock:
             b = self._b(bucket)

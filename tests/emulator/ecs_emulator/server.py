@@ -675,14 +675,17 @@ class EcsHandler(BaseHandler):
         if action not in backend.actions:
             raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and "
                            "method.")
-        token = ctx.client_token
-        if not token:
+        def run():
             if delay:
                 time.sleep(delay)
             with state.lock:
-                body = backend.dispatch(ctx, action, dict(biz))
-            body.pop("RequestId", None)
-            return body
+                out = backend.dispatch(ctx, action, dict(biz))
+            out.pop("RequestId", None)
+            return out
+
+        token = ctx.client_token
+        if not token:
+            return run()
         key = (ctx.account_id, action, token)
         fp = state.tokens.fingerprint(biz)
         mode, stored = state.tokens.begin(key, fp)
@@ -692,11 +695,7 @@ class EcsHandler(BaseHandler):
             return stored
         body = None
         try:
-            if delay:
-                time.sleep(delay)
-            with state.lock:
-                body = backend.dispatch(ctx, action, dict(biz))
-            body.pop("RequestId", None)
+            body = run()
             return body
         finally:
             state.tokens.finish(key, fp, body)

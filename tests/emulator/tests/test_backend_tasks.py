@@ -17,12 +17,16 @@ def h():
     return Harness()
 
 
-def imp(h, key, fmt=None, bucket=BUCKET, **kw):
+def _imp_params(key, fmt, bucket, kw):
     params = {"DiskDeviceMapping.1.OSSBucket": bucket, "DiskDeviceMapping.1.OSSObject": key}
     if fmt:
         params["DiskDeviceMapping.1.Format"] = fmt
     params.update(kw)
-    return h.call("ImportImage", **params)
+    return params
+
+
+def imp(h, key, fmt=None, bucket=BUCKET, **kw):
+    return h.call("ImportImage", **_imp_params(key, fmt, bucket, kw))
 
 
 def task(h, task_id, region=HZ):
@@ -103,11 +107,7 @@ def test_import_refusals_change_nothing(h):
 
 
 def imp_err(h, key, fmt=None, bucket=BUCKET, **kw):
-    params = {"DiskDeviceMapping.1.OSSBucket": bucket, "DiskDeviceMapping.1.OSSObject": key}
-    if fmt:
-        params["DiskDeviceMapping.1.Format"] = fmt
-    params.update(kw)
-    return h.error("ImportImage", **params)
+    return h.error("ImportImage", **_imp_params(key, fmt, bucket, kw))
 
 
 def test_import_with_data_disk_and_user_uploaded_object(h):

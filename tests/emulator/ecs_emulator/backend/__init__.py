@@ -37,26 +37,16 @@ class Backend(BackendCore, ImageActions, ComputeActions, TaskActions, TagActions
                 entry = accounts.get(acc_id)
                 return entry["regions"].get(region) if entry else None
 
-            for img in self.images.values():
-                s = slot(img.owner_id, img.region)
-                if s is not None:
-                    s["images"].append(self.render_image(img, img.owner_id, now, in_use))
-            for inst in self.instances.values():
-                s = slot(inst.account_id, inst.region)
-                if s is not None:
-                    s["instances"].append(self.render_instance(inst, now))
-            for d in self.disks.values():
-                s = slot(d.account_id, d.region)
-                if s is not None:
-                    s["disks"].append(self.render_disk(d, now))
-            for snap in self.snapshots.values():
-                s = slot(snap.account_id, snap.region)
-                if s is not None:
-                    s["snapshots"].append(self.render_snapshot(snap, now))
-            for t in self.tasks.values():
-                s = slot(t.account_id, t.region)
-                if s is not None:
-                    s["tasks"].append(self.render_task(t, now))
+            for kind, objects, render in (
+                    ("images", self.images.values(), lambda i: self.render_image(i, i.owner_id, now, in_use)),
+                    ("instances", self.instances.values(), lambda i: self.render_instance(i, now)),
+                    ("disks", self.disks.values(), lambda d: self.render_disk(d, now)),
+                    ("snapshots", self.snapshots.values(), lambda s: self.render_snapshot(s, now)),
+                    ("tasks", self.tasks.values(), lambda t: self.render_task(t, now))):
+                for obj in objects:
+                    s = slot(obj.owner_id if kind == "images" else obj.account_id, obj.region)
+                    if s is not None:
+                        s[kind].append(render(obj))
             for (acc_id, region, name), kp in self.key_pairs.items():
                 s = slot(acc_id, region)
                 if s is not None:

@@ -6,8 +6,8 @@ import fnmatch
 from ..errors import ApiError, missing_parameter
 from .core import INSTANCE_TYPES
 from .models import Disk, Job
-from .util import (check_client_token, check_description, check_snapshot_name, iso, next_token_page, paginate,
-                   parse_tag_filter, parse_tags, match_tag_filter, tag_list)
+from .util import (check_client_token, check_description, check_snapshot_name, iso, paged_answer, paginate,
+                   paging_of, parse_tag_filter, parse_tags, match_tag_filter, tag_list)
 
 LANGUAGES = ("zh-CN", "en-US", "ja", "zh-TW", "fr", "de", "ko")
 INSTANCE_STATUSES = ("Pending", "Running", "Starting", "Stopping", "Stopped")
@@ -97,16 +97,10 @@ class ComputeActions:
         filters = {k: p.str(k) for k in ("ImageId", "ZoneId", "InstanceType", "KeyPairName", "ResourceGroupId",
                                           "VpcId", "VSwitchId", "SecurityGroupId", "InstanceTypeFamily")}
         name = p.str("InstanceName")
-        token_mode = p.str("NextToken") is not None or p.str("MaxResults") is not None
-        if not token_mode:
-            number, size = p.page()
+        paging = paging_of(p)
         self.dry_run(p)
         out = []
-        for inst in self.instances.values():
-            if inst.account_id != ctx.account_id or inst.region != region:
-                continue
-            if ids is not None and inst.instance_id not in ids:
-                continue
+        for inst in self.in_scope(self.instances.values(), ctx.account_id, region, ids, "instance_id"):
             if status and inst.current_status(now) != status:
                 continue
             if charge and inst.charge_type != charge:
@@ -125,13 +119,8 @@ class ComputeActions:
                 continue
             out.append(inst)
         out.sort(key=lambda i: i.creation_time, reverse=True)
-        if token_mode:
-            page, nxt = next_token_page(p, out)
-            return {"RegionId": region, "TotalCount": len(out), "NextToken": nxt,
-                    "Instances": {"Instance": [self.render_instance(i, now) for i in page]}}
-        page = paginate(out, number, size)
-        return {"RegionId": region, "TotalCount": len(out), "PageNumber": number, "PageSize": size,
-                "NextToken": "", "Instances": {"Instance": [self.render_instance(i, now) for i in page]}}
+        return dict({"RegionId": region}, **paged_answer(p, paging, out, "Instances", "Instance",
+                                                         lambda i: self.render_instance(i, now)))
 
     def act_DescribeInstanceAttribute(self, ctx, p, now):
         inst = self.find_instance(ctx, p, p.str("InstanceId", required=True))
@@ -300,16 +289,10 @@ class ComputeActions:
         status = p.enum("Status", DISK_STATUSES, code="InvalidStatus.ValueNotSupported")
         tag_filter = parse_tag_filter(p)
         filt = {k: p.str(k) for k in ("InstanceId", "SnapshotId", "DiskName", "ZoneId", "ResourceGroupId")}
-        token_mode = p.str("NextToken") is not None or p.str("MaxResults") is not None
-        if not token_mode:
-            number, size = p.page()
+        paging = paging_of(p)
         self.dry_run(p)
         out = []
-        for d in self.disks.values():
-            if d.account_id != ctx.account_id or d.region != region:
-                continue
-            if ids is not None and d.disk_id not in ids:
-                continue
+        for d in self.in_scope(self.disks.values(), ctx.account_id, region, ids, "disk_id"):
             if dtype not in (None, "all") and d.type != dtype:
                 continue
             if category not in (None, "all") and d.category != category:
@@ -324,13 +307,7 @@ class ComputeActions:
                 continue
             out.append(d)
         out.sort(key=lambda d: (d.instance_id, d.device, d.disk_id))
-        if token_mode:
-            page, nxt = next_token_page(p, out, minimum=1, maximum=500)
-            return {"TotalCount": len(out), "NextToken": nxt,
-                    "Disks": {"Disk": [self.render_disk(d, now) for d in page]}}
-        page = paginate(out, number, size)
-        return {"TotalCount": len(out), "PageNumber": number, "PageSize": size, "NextToken": "",
-                "Disks": {"Disk": [self.render_disk(d, now) for d in page]}}
+        return paged_answer(p, paging, out, "Disks", "Disk", lambda d: self.render_disk(d, now), max_results=500)
 
     # ------------------------------------------------------------------------------------ snapshots
     def snapshot_usage(self, snap):
@@ -414,16 +391,10 @@ class ComputeActions:
                 raise ApiError(404, "InvalidFilterKey.NotFound", 'The specified "Filter.%d.Key" is not supported.'
                                % n)
         filt = {k: p.str(k) for k in ("InstanceId", "DiskId", "SnapshotName", "ResourceGroupId")}
-        token_mode = p.str("NextToken") is not None or p.str("MaxResults") is not None
-        if not token_mode:
-            number, size = p.page()
+        paging = paging_of(p)
         self.dry_run(p)
         out = []
-        for s in self.snapshots.values():
-            if s.account_id != ctx.account_id or s.region != region:
-                continue
-            if ids is not None and s.snapshot_id not in ids:
-                continue
+        for s in self.in_scope(self.snapshots.values(), ctx.account_id, region, ids, "snapshot_id"):
             if status not in (None, "all") and s.current_status(now) != status:
                 continue
             if stype not in (None, "all") and s.snapshot_type != stype:
@@ -441,13 +412,7 @@ class ComputeActions:
             out.append(s)
         out.reverse()
         out.sort(key=lambda s: s.creation_time, reverse=True)
-        if token_mode:
-            page, nxt = next_token_page(p, out)
-            return {"TotalCount": len(out), "NextToken": nxt,
-                    "Snapshots": {"Snapshot": [self.render_snapshot(s, now) for s in page]}}
-        page = paginate(out, number, size)
-        return {"TotalCount": len(out), "PageNumber": number, "PageSize": size, "NextToken": "",
-                "Snapshots": {"Snapshot": [self.render_snapshot(s, now) for s in page]}}
+        return paged_answer(p, paging, out, "Snapshots", "Snapshot", lambda s: self.render_snapshot(s, now))
 
     def act_DeleteSnapshot(self, ctx, p, now):
         snapshot_id = p.str("SnapshotId", required=True)

@@ -46,6 +46,12 @@ INSTANCE_TYPES = {
 }
 
 
+def image_not_found(image_id=None):
+    msg = ('The specified ImageId "%s" does not exist.' % image_id if image_id
+           else "The specified ImageId does not exist.")
+    return ApiError(404, "InvalidImageId.NotFound", msg)
+
+
 def _account_ref_map(accounts):
     out = {}
     for acc in accounts:
@@ -253,11 +259,23 @@ class BackendCore:
             return None
         return self.system.get(region, {}).get(image_id)
 
-    def own_image(self, account_id, region, image_id):
+    def own_image(self, account_id, region, image_id, required=False):
+        """The account's custom image ``image_id`` in ``region``; None, or with ``required`` 404
+        InvalidImageId.NotFound, when it is not there (system, marketplace and shared images are not one's own)."""
         img = self.images.get(image_id)
         if img is not None and img.region == region and img.owner_id == account_id:
             return img
+        if required:
+            raise image_not_found(image_id)
         return None
+
+    @staticmethod
+    def in_scope(objects, account_id, region, ids=None, id_attr=None):
+        """The ``objects`` (instances, disks, snapshots, tasks) of ``account_id`` in ``region``; with ``ids``, only
+        those whose ``id_attr`` is one of them."""
+        for o in objects:
+            if o.account_id == account_id and o.region == region and (ids is None or getattr(o, id_attr) in ids):
+                yield o
 
     def images_in_use(self):
         return {i.image_id for i in self.instances.values()}

@@ -5,7 +5,7 @@ from operator import attrgetter
 
 from ..errors import ApiError, invalid_parameter, missing_parameter
 from ..jsonenc import Encoded
-from .core import INSTANCE_TYPES
+from .core import INSTANCE_TYPES, image_not_found
 from .models import Image, Job, Mapping, Snapshot
 from .util import (check_client_token, check_description, check_image_name, iso, paginate, parse_iso,
                    parse_tag_filter, parse_tags, match_tag_filter, tag_list)
@@ -20,13 +20,6 @@ PLATFORMS = ("Aliyun", "Anolis", "CentOS", "Ubuntu", "CoreOS", "SUSE", "Debian",
              "Windows Server 2016", "Windows Server 2012", "Windows Server 2008", "Windows Server 2003",
              "Other Windows")
 DEVICES = tuple("/dev/xvd%s" % c for c in "abcdefghijklmnopqrstuvwxyz")
-
-NOT_FOUND = "The specified ImageId does not exist."
-
-
-def image_not_found(image_id=None):
-    msg = 'The specified ImageId "%s" does not exist.' % image_id if image_id else NOT_FOUND
-    return ApiError(404, "InvalidImageId.NotFound", msg)
 
 
 class ImageActions:
@@ -476,9 +469,7 @@ class ImageActions:
         region = self.region_of(ctx, p)
         image_id = p.str("ImageId", required=True)
         force = p.bool("Force", False)
-        img = self.own_image(ctx.account_id, region, image_id)
-        if img is None:
-            raise image_not_found(image_id)
+        img = self.own_image(ctx.account_id, region, image_id, required=True)
         busy = self.image_busy_reason(img, now)
         if busy:
             raise ApiError(*busy)
@@ -496,9 +487,7 @@ class ImageActions:
     def act_ModifyImageAttribute(self, ctx, p, now):
         region = self.region_of(ctx, p)
         image_id = p.str("ImageId", required=True)
-        img = self.own_image(ctx.account_id, region, image_id)
-        if img is None:
-            raise image_not_found(image_id)
+        img = self.own_image(ctx.account_id, region, image_id, required=True)
         name = p.str("ImageName")
         if name is not None:
             self._check_new_name(ctx.account_id, region, name, exclude=img.image_id)
@@ -607,9 +596,7 @@ class ImageActions:
     def act_CancelCopyImage(self, ctx, p, now):
         region = self.region_of(ctx, p)
         image_id = p.str("ImageId", required=True)
-        img = self.own_image(ctx.account_id, region, image_id)
-        if img is None:
-            raise image_not_found(image_id)
+        img = self.own_image(ctx.account_id, region, image_id, required=True)
         if img.source.get("kind") != "copy":
             raise ApiError(400, "ImageCreatedNotFromCopy", "The specified image is not created by copying.")
         if img.job is None or not img.job.active:
@@ -634,9 +621,7 @@ class ImageActions:
     def act_ModifyImageSharePermission(self, ctx, p, now):
         region = self.region_of(ctx, p)
         image_id = p.str("ImageId", required=True)
-        img = self.own_image(ctx.account_id, region, image_id)
-        if img is None:
-            raise image_not_found(image_id)
+        img = self.own_image(ctx.account_id, region, image_id, required=True)
         per_call = self.quotas["share_accounts_per_call"]
         add = [a.strip() for a in p.indexed("AddAccount")]
         remove = [a.strip() for a in p.indexed("RemoveAccount")]
@@ -686,9 +671,7 @@ class ImageActions:
         region = self.region_of(ctx, p)
         image_id = p.str("ImageId", required=True)
         number, size = p.page()
-        img = self.own_image(ctx.account_id, region, image_id)
-        if img is None:
-            raise image_not_found(image_id)
+        img = self.own_image(ctx.account_id, region, image_id, required=True)
         accounts = sorted(img.shared_with.items(), key=lambda kv: kv[1])
         page = paginate(accounts, number, size)
         return {"RegionId": region, "ImageId": image_id, "TotalCount": len(accounts), "PageNumber": number,

@@ -4,7 +4,6 @@ import struct
 
 from ..errors import ApiError, invalid_parameter
 from .formats import EXPORT_FORMATS, IMPORT_FORMATS, detect_format, synthesize
-from .images import image_not_found
 from .models import Job, Mapping, Task
 from .util import gib_ceil, iso, paginate, parse_iso
 
@@ -184,9 +183,7 @@ class TaskActions:
                            '(%s).' % (fmt, ", ".join(EXPORT_FORMATS)))
         fmt = fmt.lower()
         self._check_role(ctx.account_id, p.str("RoleName", default=EXPORT_ROLE))
-        img = self.own_image(ctx.account_id, region, image_id)
-        if img is None:
-            raise image_not_found(image_id)
+        img = self.own_image(ctx.account_id, region, image_id, required=True)
         if img.product_code or img.source.get("product_code"):
             raise ApiError(403, "ImageNotSupported", "Images from the marketplace cannot be exported.")
         if any(m.encrypted for m in img.mappings):
@@ -264,11 +261,7 @@ class TaskActions:
         end = parse_iso(p.str("EndTime"), "EndTime") if p.str("EndTime") else None
         number, size = p.page()
         out = []
-        for t in self.tasks.values():
-            if t.account_id != ctx.account_id or t.region != region:
-                continue
-            if ids is not None and t.task_id not in ids:
-                continue
+        for t in self.in_scope(self.tasks.values(), ctx.account_id, region, ids, "task_id"):
             if action and t.action != action:
                 continue
             if status and t.current_status(now) != status:

@@ -183,6 +183,27 @@ def next_token_page(params, items, default=10, maximum=100, minimum=1, name="Max
     return page, nxt
 
 
+def paging_of(params):
+    """Paging of an action that takes PageNumber/PageSize **or** NextToken/MaxResults: None for the token mode
+    (its values are checked by ``paged_answer``), else (number, size) — validated now."""
+    if params.str("NextToken") is not None or params.str("MaxResults") is not None:
+        return None
+    return params.page()
+
+
+def paged_answer(params, paging, items, list_key, item_key, render, max_results=100):
+    """The answer's paging fields and the page of ``items`` rendered as ``{list_key: {item_key: [...]}}``."""
+    if paging is None:
+        page, nxt = next_token_page(params, items, maximum=max_results)
+        out = {"TotalCount": len(items), "NextToken": nxt}
+    else:
+        number, size = paging
+        page = paginate(items, number, size)
+        out = {"TotalCount": len(items), "PageNumber": number, "PageSize": size, "NextToken": ""}
+    out[list_key] = {item_key: [render(i) for i in page]}
+    return out
+
+
 # ------------------------------------------------------------------------------------------- validation
 _NAME_FIRST = re.compile(r"^[A-Za-z\u4e00-\u9fff]")
 _NAME_BODY = re.compile(r"^[A-Za-z0-9\u4e00-\u9fff.:_\-]+$")
