@@ -4,7 +4,10 @@
 ``call(client, action, **params)`` -> dict via CommonRequest; ``new_sdk_client(emu)`` -> alibabacloud_ecs20140526
 Client; ``admin(emu, method, path, body=None)`` -> JSON of the admin API. Proxies must be unset by the caller.
 """
+import importlib
+import inspect
 import json
+import re
 import urllib.request
 
 
@@ -88,3 +91,19 @@ def admin(emu_or_url, method, path, body=None, timeout=30):
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(req, timeout=timeout) as resp:
         return json.loads(resp.read().decode("utf-8"))
+
+
+def sdk_param_names(action):
+    """The query parameters aliyunsdkecs's request class sends for ``action`` (repeated lists with indexes 1 and 2;
+    [] when the SDK has no such class): the names a real client may send, for fuzz tests."""
+    try:
+        src = inspect.getsource(importlib.import_module("aliyunsdkecs.request.v20140526.%sRequest" % action))
+    except ImportError:
+        return []
+    names = set(re.findall(r"add_query_param\(\s*'([^']+)'\s*,", src))
+    for prefix, rest in re.findall(r"add_query_param\(\s*'([^']+\.)'\s*\+\s*str\([^)]*\)\s*(?:\+\s*'([^']*)')?",
+                                   src):
+        for n in (1, 2):
+            name = "%s%d%s" % (prefix, n, rest)
+            names.add(name + "1" if name.endswith(".") else name)
+    return sorted(names)

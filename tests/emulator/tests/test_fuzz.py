@@ -170,3 +170,48 @@ def test_slow_client_does_not_block_others(emulator):
         assert time.time() - t0 < 1
     finally:
         s.close()
+
+
+def test_signed_garbage_to_every_action(emulator, needs_backend):
+    """Correctly signed requests with garbage parameters, to every ECS action and to STS, over HTTP (ClientToken
+    replay, faults and dispatch included): each gets a JSON answer, never a 5xx, and the server keeps serving."""
+    import requests
+
+    from ecs_emulator.backend import Backend
+    from test_backend_fuzz import NAMES, VALUES
+
+    acc = emulator.accounts[0]
+    rng = random.Random(99)
+    session = requests.Session()
+    session.trust_env = False
+    sts = {"AssumeRole": ["RoleArn", "RoleSessionName", "DurationSeconds", "Policy"], "GetCallerIdentity": []}
+    role = acc["roles"][0] if acc.get("roles") else "acs:ram::1:role/x"
+    bad, codes = [], {}
+    targets = [(a, "2014-05-26", testing.sdk_param_names(a)) for a in sorted(Backend.actions)]
+    targets += [(a, "2015-04-01", names) for a, names in sts.items()]
+    for action, version, own in targets:
+        for _ in range(20):
+            params = {rng.choice(own if own and rng.random() < 0.8 else NAMES): rng.choice(VALUES + [role])
+                      for _ in range(rng.randint(0, 6))}
+            if rng.random() < 0.7:
+                params["RegionId"] = "cn-hangzhou"
+            if rng.random() < 0.3:
+                params["ClientToken"] = rng.choice(["tok-1", "tok-2", ""])
+            params.update(Action=action, Version=version)
+            signed = sign_v1_params("POST", params, acc["access_key_id"], acc["access_key_secret"])
+            resp = session.post(emulator.ecs_endpoint + "/?" + urlencode(signed, quote_via=quote), timeout=10)
+            doc = resp.json()
+            assert doc["RequestId"], (action, params)
+            code = doc.get("Code", "ok")
+            if code == "MissingParameter":
+                code += ":" + (doc["Message"].split('"') + ["", "?"])[1]
+            codes[code] = codes.get(code, 0) + 1
+            if resp.status_code >= 500 or (resp.status_code >= 400 and not (doc.get("Code") and doc.get("Message"))):
+                bad.append((action, params, resp.status_code, doc))
+    session.close()
+    assert bad == []
+    assert codes.get("ok", 0) > 30 and not codes.get("SignatureDoesNotMatch"), codes    # reached the actions
+    assert not [c for c in codes if c.startswith("MissingParameter:") and c.split(":")[1] in (
+        "AccessKeyId", "Signature", "Timestamp", "SignatureNonce", "Action")], codes
+    _alive(emulator)
+    assert [e for e in testing.admin(emulator, "GET", "requests")["requests"] if e["status"] >= 500] == []
