@@ -19,11 +19,12 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.disk_replace i
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import wait_until
 
 # Poll so that waiting adds little to what the operation itself takes (a stop, a start or a replacement
-# takes tens of seconds): with a 1.2 growth factor the next poll comes at most ~20 % of the time already
-# waited after a transition, and never more than MAX_DELAY after it.
+# takes tens of seconds): with a 1.15 growth factor the next poll comes at most ~15 % of the time already
+# waited after a transition, and never more than MAX_DELAY after it (measured by
+# tests/benchmarks/disk_replace.py).
 FIRST_DELAY = 0.5
-MAX_DELAY = 3.0
-FACTOR = 1.2
+MAX_DELAY = 2.0
+FACTOR = 1.15
 POLL = dict(first_delay=FIRST_DELAY, max_delay=MAX_DELAY, factor=FACTOR)
 # Consecutive polls that may miss an object (eventual consistency) before a wait fails.
 MISSING_TOLERANCE = 3
