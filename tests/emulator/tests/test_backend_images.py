@@ -544,7 +544,8 @@ def test_describe_caches_follow_every_change(h):
     assert iid not in [i["ImageId"] for i in _page(h, Status="ALL")["Images"]["Image"]]
     # a status that moves with time alone (no call changes anything): import Waiting -> Creating at 10 %
     imp = h.call("ImportImage", ImageName="cache-import", **{
-        "DiskDeviceMapping.1.OSSBucket": "ecs-images-hz", "DiskDeviceMapping.1.OSSObject": "disks/debian12-generic.qcow2"})
+        "DiskDeviceMapping.1.OSSBucket": "ecs-images-hz",
+        "DiskDeviceMapping.1.OSSObject": "disks/debian12-generic.qcow2"})
     assert _page(h, Status="Waiting")["TotalCount"] == 1 and _page(h, Status="Creating")["TotalCount"] == 0
     h.advance(61)
     assert _page(h, Status="Waiting")["TotalCount"] == 0
