@@ -146,6 +146,9 @@ def main() -> int:
           % (len(tasks), len(module_tasks), len(api_tasks)))
     if module_tasks:
         print('  API calls per module task  %.2f (target: 1 read call per task)' % (len(requests) / len(module_tasks)))
+    if api_tasks:
+        print('  API calls per task that called the API  %.2f (max %d)'
+              % (len(requests) / len(api_tasks), max(len(a) for t, a in api_tasks)))
     print('  tasks reporting changed %d%s' % (len(changed), (': ' + '; '.join(changed)) if changed else ''))
     print('  logs                   %s' % OUT)
     ok = status2 == 0 and not writes and not changed
