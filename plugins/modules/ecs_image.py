@@ -333,8 +333,11 @@ import json
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule, WAIT_ARGUMENT_SPEC
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshots import (
+    delete_snapshots, image_snapshot_ids, plan_snapshot_deletion,
+)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
-    ALL_IMAGE_STATUSES, describe_image, find_images_by_name, normalize_image,
+    describe_image, find_images_by_name, normalize_image,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import apply_tags, diff_tags, merged_tags
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
@@ -620,27 +623,6 @@ class EcsImage:
         return changes, image, {'before': diff_view(before), 'after': diff_view(image)}
 
     # ------------------------------------------------------------------ absent
-    def snapshot_users(self, snapshot_id, image_id):
-        """Reasons why a snapshot must be kept (other images or disks use it)."""
-        reasons = []
-        try:
-            images = self.client.paginate('DescribeImages', {'SnapshotId': snapshot_id,
-                                                             'Status': ALL_IMAGE_STATUSES,
-                                                             'ImageOwnerAlias': 'self'}, ('Images', 'Image'))
-        except ApiError as err:
-            self.mod.fail_api(err, msg='cannot check which images use snapshot %s' % snapshot_id)
-        others = sorted(set(i.get('ImageId') for i in images if i.get('ImageId') != image_id and any(
-            m.get('SnapshotId') == snapshot_id
-            for m in ((i.get('DiskDeviceMappings') or {}).get('DiskDeviceMapping') or []))))
-        if others:
-            reasons.append('used by image(s) %s' % ', '.join(others))
-        snap = self.exists_in_region('snapshot', snapshot_id)
-        if snap is None:
-            return None     # already gone
-        if snap.get('Usage') in ('disk', 'image_disk'):
-            reasons.append('disks were created from it (usage %s)' % snap.get('Usage'))
-        return reasons
-
     def delete(self, raw):
         p = self.p
         before = normalize_image(raw)
@@ -658,24 +640,17 @@ class EcsImage:
             except ApiError as err:
                 self.mod.fail_api(err, msg='while waiting for image %s' % image_id)
 
-        snapshots = []
+        to_delete, kept = [], {}
         if p['delete_snapshots']:
-            snapshots = [m['snapshot_id'] for m in before['disk_device_mappings'] if m.get('snapshot_id')]
-        deleted, kept = [], []
-        to_delete = []
-        for snapshot_id in snapshots:
-            reasons = self.snapshot_users(snapshot_id, image_id)
-            if reasons is None:
-                continue
-            if reasons:
-                kept.append(snapshot_id)
-                self.warnings.append('snapshot %s of image %s is kept: %s'
-                                     % (snapshot_id, image_id, '; '.join(reasons)))
-            else:
-                to_delete.append(snapshot_id)
+            try:
+                to_delete, kept = plan_snapshot_deletion(self.client, image_snapshot_ids(before), image_id)
+            except ApiError as err:
+                self.mod.fail_api(err, msg='cannot check whether the snapshots of image %s are still used'
+                                  % image_id)
+            self.warn_kept(image_id, kept)
         diff = {'before': diff_view(before), 'after': {}}
         if self.mod.check_mode:
-            return True, before, diff, to_delete, kept
+            return True, before, diff, to_delete, list(kept)
 
         params = {'ImageId': image_id}
         if p['force']:
@@ -693,24 +668,20 @@ class EcsImage:
                                            'first (alicloud.ecs_images.ecs_image_share)' % image_id)
             else:
                 self.mod.fail_api(err, msg='cannot delete image %s' % image_id)
-        for snapshot_id in to_delete:
-            try:
-                self.client.call('DeleteSnapshot', {'SnapshotId': snapshot_id})
-                deleted.append(snapshot_id)
-            except ApiError as err:
-                if err.code in ('InvalidSnapshotId.NotFound',):
-                    continue
-                if err.code in ('SnapshotCreatedImage', 'SnapshotUsedByImage', 'IncorrectSnapshotStatus'):
-                    kept.append(snapshot_id)
-                    self.warnings.append('snapshot %s of image %s is kept: %s'
-                                         % (snapshot_id, image_id, err.message))
-                    continue
-                remaining = [s for s in to_delete if s not in deleted and s not in kept]
-                self.mod.fail_api(err, msg='image %s was deleted, but deleting its snapshot %s failed; delete '
-                                           'these snapshots yourself: %s' % (image_id, snapshot_id,
-                                                                             ', '.join(remaining)),
-                                  image=before, deleted_snapshots=deleted, kept_snapshots=kept)
-        return True, before, diff, deleted, kept
+        try:
+            deleted, refused = delete_snapshots(self.client, to_delete)
+        except ApiError as err:
+            self.mod.fail_api(err, msg='image %s was deleted, but deleting its snapshot %s failed; delete these '
+                                       'snapshots yourself: %s'
+                                       % (image_id, err.remaining[0], ', '.join(err.remaining)),
+                              image=before, deleted_snapshots=err.deleted, kept_snapshots=list(kept) + list(err.kept))
+        self.warn_kept(image_id, refused)
+        kept.update(refused)
+        return True, before, diff, deleted, list(kept)
+
+    def warn_kept(self, image_id, kept):
+        for snapshot_id, reason in kept.items():
+            self.warnings.append('snapshot %s of image %s is kept: %s' % (snapshot_id, image_id, reason))
 
     # ------------------------------------------------------------------ main
     def run(self):

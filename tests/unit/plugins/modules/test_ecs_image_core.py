@@ -204,6 +204,48 @@ def test_delete_snapshots_keeps_shared_ones():
     assert [i['ImageId'] for i in client.images] == ['m-2']
 
 
+def test_delete_snapshots_check_mode_predicts_and_changes_nothing():
+    client = FakeClient([raw_image('m-1', 'img-a', snapshots=('s-1', 's-2')), raw_image('m-2', 'img-b', snapshots=('s-1',))],
+                        snapshots=[{'SnapshotId': 's-1', 'Usage': 'image'}, {'SnapshotId': 's-2', 'Usage': 'image'}])
+    mod = FakeModule(client, check_mode=True, name='img-a', state='absent', delete_snapshots=True)
+    result = run(mod)
+    assert result['changed'] is True
+    assert result['deleted_snapshots'] == ['s-2'] and result['kept_snapshots'] == ['s-1']
+    assert not [a for a in client.actions() if a.startswith('Delete')]
+    assert len(client.images) == 2 and len(client.snapshots) == 2
+
+
+def test_delete_snapshots_refused_as_in_use_is_kept_with_warning():
+    class Refusing(FakeClient):
+        def call(self, action, params=None, client_token=None, region=None):
+            if action == 'DeleteSnapshot' and params['SnapshotId'] == 's-1':
+                self.calls.append((action, dict(params)))
+                raise ApiError(action, 'SnapshotCreatedImage', 'an image was created from it', http_status=403)
+            return FakeClient.call(self, action, params, client_token, region)
+
+    client = Refusing([raw_image('m-1', 'img-a', snapshots=('s-1', 's-2'))],
+                      snapshots=[{'SnapshotId': 's-1', 'Usage': 'image'}, {'SnapshotId': 's-2', 'Usage': 'image'}])
+    mod = FakeModule(client, name='img-a', state='absent', delete_snapshots=True)
+    result = run(mod)
+    assert result['deleted_snapshots'] == ['s-2'] and result['kept_snapshots'] == ['s-1']
+    assert mod.warnings == ['snapshot s-1 of image m-1 is kept: an image was created from it']
+
+
+def test_delete_snapshots_failure_names_the_remaining_ones():
+    class Failing(FakeClient):
+        def call(self, action, params=None, client_token=None, region=None):
+            if action == 'DeleteSnapshot' and params['SnapshotId'] == 's-2':
+                raise ApiError(action, 'Forbidden.RAM', 'not allowed', http_status=403)
+            return FakeClient.call(self, action, params, client_token, region)
+
+    client = Failing([raw_image('m-1', 'img-a', snapshots=('s-1', 's-2', 's-3'))],
+                     snapshots=[{'SnapshotId': s, 'Usage': 'image'} for s in ('s-1', 's-2', 's-3')])
+    mod = FakeModule(client, name='img-a', state='absent', delete_snapshots=True)
+    with pytest.raises(Failed, match='deleting its snapshot s-2 failed; delete these snapshots yourself: s-2, s-3'):
+        M.EcsImage(mod).run()
+    assert mod.result['deleted_snapshots'] == ['s-1'] and mod.result['kept_snapshots'] == []
+
+
 def test_absent_missing_is_not_changed():
     client = FakeClient([])
     result = run(FakeModule(client, name='gone', state='absent'))

@@ -25,7 +25,7 @@ except ImportError:  # plain pytest outside an ansible_collections tree: make on
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import (  # noqa: E402
     ApiError, Credentials, EcsClient)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshots import (  # noqa: E402
-    delete_image_snapshots)
+    delete_image_snapshots, delete_snapshots, plan_snapshot_deletion)
 from ansible_collections.alicloud.ecs_images.plugins.modules.ecs_image_copy import (  # noqa: E402
     known_regions, progress_of, run_parallel, with_region)
 from ansible_collections.alicloud.ecs_images.plugins.modules.ecs_image_share import read_share_list  # noqa: E402
@@ -167,3 +167,46 @@ def test_delete_image_snapshots_not_found_at_first_attempt_is_not_ours(attempts,
     handler.failed = False
     client, _calls = scripted_client(handler)
     assert delete_image_snapshots(client, ['s-1'], 'm-copy')[0] == expected
+
+
+def free_snapshot_handler(delete):
+    """Every snapshot exists and is used by nothing else; DeleteSnapshot answers with delete(snapshot_id)."""
+    def handler(action, params, region):
+        if action == 'DescribeImages':
+            return {'TotalCount': 0, 'Images': {'Image': []}}
+        if action == 'DescribeSnapshots':
+            return {'Snapshots': {'Snapshot': [{'SnapshotId': 'x', 'Usage': 'image'}]}}
+        return delete(params['SnapshotId'])
+    return handler
+
+
+def test_delete_image_snapshots_keeps_one_the_api_refuses_as_in_use():
+    def delete(snapshot_id):
+        if snapshot_id == 's-2':
+            raise ApiError('DeleteSnapshot', 'SnapshotCreatedImage', 'an image was created from it', http_status=403)
+        return {}
+
+    client, _calls = scripted_client(free_snapshot_handler(delete))
+    assert delete_image_snapshots(client, ['s-1', 's-2', 's-3'], 'm-copy') == (
+        ['s-1', 's-3'], {'s-2': 'an image was created from it'})
+
+
+def test_delete_snapshots_error_says_what_was_done_and_what_remains():
+    def delete(snapshot_id):
+        if snapshot_id == 's-2':
+            raise ApiError('DeleteSnapshot', 'Forbidden.RAM', 'not allowed', http_status=403)
+        if snapshot_id == 's-1':
+            raise ApiError('DeleteSnapshot', 'IncorrectSnapshotStatus', 'in use', http_status=403)
+        return {}
+
+    client, calls = scripted_client(free_snapshot_handler(delete))
+    with pytest.raises(ApiError) as exc:
+        delete_snapshots(client, ['s-0', 's-1', 's-2', 's-3'])
+    assert (exc.value.deleted, exc.value.kept, exc.value.remaining) == (['s-0'], {'s-1': 'in use'}, ['s-2', 's-3'])
+    assert [c[1]['SnapshotId'] for c in calls] == ['s-0', 's-1', 's-2']
+
+
+def test_plan_snapshot_deletion_only_reads():
+    client, calls = scripted_client(free_snapshot_handler(lambda snapshot_id: 1 / 0))
+    assert plan_snapshot_deletion(client, ['s-1', 's-2'], 'm-1') == (['s-1', 's-2'], {})
+    assert set(c[0] for c in calls) == {'DescribeImages', 'DescribeSnapshots'}
