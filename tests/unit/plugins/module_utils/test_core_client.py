@@ -17,9 +17,9 @@ except ImportError:  # pragma: no cover
 
 import pytest
 
-from _core_shim import FakeClock
+from fake_clock import FakeClock
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils import client as C  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.module_utils import client as C
 
 CRED = C.Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou')
 

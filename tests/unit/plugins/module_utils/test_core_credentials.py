@@ -9,9 +9,7 @@ import json
 
 import pytest
 
-import _core_shim  # noqa: F401  pylint: disable=unused-import
-
-from ansible_collections.alicloud.ecs_images.plugins.module_utils import client as C  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.module_utils import client as C
 
 
 def params(**kw):

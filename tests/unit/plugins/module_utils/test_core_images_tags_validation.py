@@ -7,11 +7,9 @@ __metaclass__ = type
 
 import pytest
 
-import _core_shim  # noqa: F401  pylint: disable=unused-import
-
-from ansible_collections.alicloud.ecs_images.plugins.module_utils import images as IM  # noqa: E402
-from ansible_collections.alicloud.ecs_images.plugins.module_utils import tags as T  # noqa: E402
-from ansible_collections.alicloud.ecs_images.plugins.module_utils import validation as V  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.module_utils import images as IM
+from ansible_collections.alicloud.ecs_images.plugins.module_utils import tags as T
+from ansible_collections.alicloud.ecs_images.plugins.module_utils import validation as V
 
 RAW = {
     'ImageId': 'm-bp1', 'ImageName': 'web', 'Description': '', 'Status': 'Creating', 'Progress': '37%',

@@ -7,11 +7,11 @@ __metaclass__ = type
 
 import pytest
 
-from _core_shim import FakeClock
+from fake_clock import FakeClock
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils import client as C  # noqa: E402
-from ansible_collections.alicloud.ecs_images.plugins.module_utils import waiters as W  # noqa: E402
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import ALL_IMAGE_STATUSES  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.module_utils import client as C
+from ansible_collections.alicloud.ecs_images.plugins.module_utils import waiters as W
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import ALL_IMAGE_STATUSES
 
 
 class Sequence:

@@ -5,22 +5,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-import sys
-import tempfile
-
 import pytest
 
-try:
-    import ansible_collections.alicloud.ecs_images  # noqa: F401  pylint: disable=unused-import
-except ImportError:  # plain pytest outside an ansible_collections tree: make one
-    _root = tempfile.mkdtemp(prefix='ac-')
-    os.makedirs(os.path.join(_root, 'ansible_collections', 'alicloud'))
-    os.symlink(os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')),
-               os.path.join(_root, 'ansible_collections', 'alicloud', 'ecs_images'))
-    sys.path.insert(0, _root)
+from fake_clock import FakeClock
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.distribute import (  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.distribute import (
     ProgressSchedule, account_errors, copy_params, normalize_regions, plan_copy_absent, plan_copy_present,
     plan_share, region_errors, share_calls, wait_with_progress)
 
@@ -206,35 +195,22 @@ def test_schedule_restarts_when_progress_goes_back():
     assert s.remaining() is None
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def time(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def linear_copy(clock, duration, start=0.0):
     """An object that goes 0..100 % linearly over duration seconds, then Available."""
     def fetch():
-        elapsed = clock.now - start
+        elapsed = clock.now() - start
         if elapsed >= duration:
-            return {'status': 'Available', 'progress': 100, 'at': clock.now}
-        return {'status': 'Creating', 'progress': int(100 * elapsed / duration), 'at': clock.now}
+            return {'status': 'Available', 'progress': 100, 'at': clock.now()}
+        return {'status': 'Creating', 'progress': int(100 * elapsed / duration), 'at': clock.now()}
     return fetch
 
 
 @pytest.mark.parametrize('duration', [7.0, 20.0, 33.3, 61.0, 300.0])
 def test_wait_with_progress_returns_soon_after_finish_and_polls_gently(duration):
-    clock = FakeClock()
+    clock = FakeClock(start=0.0)
     fetch = linear_copy(clock, duration)
     obj = wait_with_progress(fetch, lambda o: o['status'] == 'Available', None, lambda o: o['progress'],
-                             timeout=1000, sleep=clock.sleep, clock=clock.time)
+                             timeout=1000, sleep=clock.sleep, clock=clock.now)
     assert obj['status'] == 'Available'
     latency = obj['at'] - duration
     assert 0 <= latency < 1.0, (latency, clock.sleeps)
@@ -242,22 +218,22 @@ def test_wait_with_progress_returns_soon_after_finish_and_polls_gently(duration)
 
 
 def test_wait_with_progress_fails_at_once_on_failed_state():
-    clock = FakeClock()
+    clock = FakeClock(start=0.0)
     seen = []
 
     def fetch():
-        seen.append(clock.now)
+        seen.append(clock.now())
         return {'status': 'CreateFailed' if len(seen) > 1 else 'Creating', 'progress': 0}
 
     with pytest.raises(RuntimeError, match='copy failed'):
         wait_with_progress(fetch, lambda o: o['status'] == 'Available',
                            lambda o: 'copy failed' if o['status'] == 'CreateFailed' else None,
-                           lambda o: o['progress'], timeout=100, sleep=clock.sleep, clock=clock.time)
+                           lambda o: o['progress'], timeout=100, sleep=clock.sleep, clock=clock.now)
     assert len(seen) == 2
 
 
 def test_wait_with_progress_times_out_within_bound():
-    clock = FakeClock()
+    clock = FakeClock(start=0.0)
 
     class Timeout(Exception):
         pass
@@ -265,12 +241,12 @@ def test_wait_with_progress_times_out_within_bound():
     with pytest.raises(Timeout, match='timed out after 25 s waiting for copy .*Creating, 0%'):
         wait_with_progress(lambda: {'status': 'Creating', 'progress': 0}, lambda o: False, None,
                            lambda o: o['progress'], timeout=25, what='copy', timeout_error=Timeout,
-                           sleep=clock.sleep, clock=clock.time)
-    assert clock.now == pytest.approx(25)
+                           sleep=clock.sleep, clock=clock.now)
+    assert clock.now() == pytest.approx(25)
 
 
 def test_wait_with_progress_uses_first_object_and_handles_gone():
-    clock = FakeClock()
+    clock = FakeClock(start=0.0)
     calls = []
 
     def fetch():
@@ -278,5 +254,5 @@ def test_wait_with_progress_uses_first_object_and_handles_gone():
         return None
 
     obj = wait_with_progress(fetch, lambda o: o is None, None, lambda o: None, timeout=10,
-                             sleep=clock.sleep, clock=clock.time, first_object={'status': 'Creating'})
+                             sleep=clock.sleep, clock=clock.now, first_object={'status': 'Creating'})
     assert obj is None and len(calls) == 1

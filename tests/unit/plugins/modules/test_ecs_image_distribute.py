@@ -5,30 +5,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import os
-import sys
-import tempfile
 import threading
 import time
 
 import pytest
 
-try:
-    import ansible_collections.alicloud.ecs_images  # noqa: F401  pylint: disable=unused-import
-except ImportError:  # plain pytest outside an ansible_collections tree: make one
-    _root = tempfile.mkdtemp(prefix='ac-')
-    os.makedirs(os.path.join(_root, 'ansible_collections', 'alicloud'))
-    os.symlink(os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')),
-               os.path.join(_root, 'ansible_collections', 'alicloud', 'ecs_images'))
-    sys.path.insert(0, _root)
-
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import (  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import (
     ApiError, Credentials, EcsClient)
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshots import (  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshots import (
     delete_image_snapshots, delete_snapshots, plan_snapshot_deletion)
-from ansible_collections.alicloud.ecs_images.plugins.modules.ecs_image_copy import (  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.modules.ecs_image_copy import (
     known_regions, progress_of, run_parallel, with_region)
-from ansible_collections.alicloud.ecs_images.plugins.modules.ecs_image_share import read_share_list  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.modules.ecs_image_share import read_share_list
 
 
 def scripted_client(handler):
