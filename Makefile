@@ -103,7 +103,8 @@ molecule: collection
 	    echo "-- molecule test -s $$scen in $$role"; \
 	    ( cd $(COLL)/$$role && $(BIN)/molecule test -s $$scen ) || failed="$$failed $$role:$$scen"; \
 	done; \
-	if [ -n "$$failed" ]; then echo "molecule FAILED:$$failed"; exit 1; fi
+	if [ -n "$$failed" ]; then echo "molecule FAILED:$$failed"; exit 1; fi; \
+	echo "molecule: $(words $(ROLE_SCENARIOS)) scenario(s) passed"
 
 changelog-lint: venv
 	@echo "== antsibull-changelog lint"
