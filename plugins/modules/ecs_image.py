@@ -20,6 +20,10 @@ description:
   - Idempotent. An existing image is never recreated; name (with O(image_id)), description, family, tags,
     resource group, boot mode and deprecation are changed in place. Options that cannot change in place
     (O(architecture), O(platform), O(image_version)) give a warning naming the option when they differ.
+  - So does a source option (O(instance_id), O(snapshot_id), O(disk_device_mappings)) given for an existing image
+    whose source, read from the snapshots of its disks, is another one (for O(instance_id), none of the disks its
+    snapshots were taken of belongs to the instance). When the source cannot be read (no snapshots, or they or
+    the instance's disks are gone) nothing is said.
   - Every input is checked before any change; instances and snapshots must exist in the module's region.
   - With O(wait=true), an existing image in status C(CreateFailed) or C(UnAvailable) is an error (it never becomes
     C(Available)); delete it and run again.
@@ -49,17 +53,20 @@ options:
     description:
       - Create the image from this instance (C(Running) or C(Stopped)); a snapshot is taken of each of its disks.
       - An instance that is starting or stopping is waited for (with O(wait=true)); other states are an error.
-      - Mutually exclusive with O(snapshot_id) and O(disk_device_mappings). Used only to create.
+      - Mutually exclusive with O(snapshot_id) and O(disk_device_mappings). Used only to create; an existing image
+        made from another instance's disks is left as it is, with a warning naming this option.
     type: str
   snapshot_id:
     description:
       - Create the image from this system-disk snapshot.
-      - Mutually exclusive with O(instance_id) and O(disk_device_mappings). Used only to create.
+      - Mutually exclusive with O(instance_id) and O(disk_device_mappings). Used only to create; an existing image
+        whose system disk has another snapshot is left as it is, with a warning naming this option.
     type: str
   disk_device_mappings:
     description:
       - Create the image from these snapshots, exactly one of them of the system disk.
-      - Mutually exclusive with O(instance_id) and O(snapshot_id). Used only to create.
+      - Mutually exclusive with O(instance_id) and O(snapshot_id). Used only to create; an existing image made from
+        other snapshots is left as it is, with a warning naming this option.
     type: list
     elements: dict
     suboptions:
@@ -351,6 +358,7 @@ REGIONAL_HINT = ('custom images, instances and snapshots are regional: create th
                  'source, then copy it with alicloud.ecs_images.ecs_image_copy')
 DIFF_KEYS = ('name', 'description', 'image_family', 'tags', 'status', 'resource_group_id')
 IMMUTABLE = (('architecture', 'architecture'), ('platform', 'platform'), ('image_version', 'image_version'))
+LEFT_AS_IS = 'it cannot be changed in place, so it is left as it is (create a new image to change it)'
 
 
 def diff_view(image):
@@ -575,9 +583,11 @@ class EcsImage:
         for option, key in IMMUTABLE:
             if p[option] is not None and before.get(key) is not None and \
                     str(p[option]).lower() != str(before[key]).lower():
-                self.warnings.append('option %s is %r but image %s has %r; it cannot be changed in place, '
-                                     'so it is left as it is (create a new image to change it)'
-                                     % (option, p[option], image_id, before[key]))
+                self.warnings.append('option %s is %r but image %s has %r; %s'
+                                     % (option, p[option], image_id, before[key], LEFT_AS_IS))
+        source_warning = self.source_difference(before)
+        if source_warning:
+            self.warnings.append(source_warning)
 
         changes = bool(modify or to_set or to_remove or join_group)
         if changes and before['owner_alias'] not in ('self', None):
@@ -621,6 +631,39 @@ class EcsImage:
         else:
             image = before
         return changes, image, {'before': diff_view(before), 'after': diff_view(image)}
+
+    def source_difference(self, before):
+        """A warning when a source option (instance_id, snapshot_id, disk_device_mappings) is given for an existing
+        image whose source, read from the snapshots of its disks, is another one; None when it is the same or
+        cannot be read (no snapshot ids, snapshots or disks no longer found)."""
+        p = self.p
+        image_id = before['image_id']
+        mappings = [m for m in before['disk_device_mappings'] if m.get('snapshot_id')]
+        if not mappings:
+            return None
+        has = [m['snapshot_id'] for m in mappings]
+        if p['snapshot_id']:
+            system = [m['snapshot_id'] for m in mappings if m.get('type') == 'system'] or has[:1]
+            if p['snapshot_id'] not in system:
+                return ('option snapshot_id is %r but image %s was made from snapshot %s (system disk); %s'
+                        % (p['snapshot_id'], image_id, ', '.join(system), LEFT_AS_IS))
+        elif p['disk_device_mappings']:
+            given = sorted(set(m['snapshot_id'] for m in p['disk_device_mappings'] if m.get('snapshot_id')))
+            if given != sorted(set(has)):
+                return ('option disk_device_mappings has snapshots %s but image %s was made from snapshots %s; %s'
+                        % (', '.join(given) or 'none', image_id, ', '.join(sorted(set(has))), LEFT_AS_IS))
+        elif p['instance_id']:
+            try:
+                snapshots = self.client.call('DescribeSnapshots', {'SnapshotIds': json.dumps(sorted(set(has)))})
+                disks = self.client.paginate('DescribeDisks', {'InstanceId': p['instance_id']}, ('Disks', 'Disk'))
+            except ApiError as err:
+                self.mod.fail_api(err, msg='cannot read the source of image %s (option instance_id)' % image_id)
+            sources = sorted(set(s.get('SourceDiskId') for s in (snapshots.get('Snapshots') or {}).get('Snapshot') or []
+                                 if s.get('SourceDiskId')))
+            if sources and disks and not set(sources) & set(d.get('DiskId') for d in disks):
+                return ('option instance_id is %r but image %s was made from disk(s) %s, none of which is a disk of '
+                        'that instance; %s' % (p['instance_id'], image_id, ', '.join(sources), LEFT_AS_IS))
+        return None
 
     # ------------------------------------------------------------------ absent
     def delete(self, raw):

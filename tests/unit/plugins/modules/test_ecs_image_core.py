@@ -33,14 +33,17 @@ def raw_image(image_id, name, status='Available', owner='self', tags=None, snaps
 class FakeClient:
     region = 'cn-hangzhou'
 
-    def __init__(self, images=(), instances=(), snapshots=()):
+    def __init__(self, images=(), instances=(), snapshots=(), disks=()):
         self.images = list(images)
         self.instances = list(instances)
         self.snapshots = list(snapshots)
+        self.disks = list(disks)
         self.calls = []
 
     def paginate(self, action, params, result_key, page_size=100, region=None):
         self.calls.append((action, dict(params)))
+        if action == 'DescribeDisks':
+            return [dict(d) for d in self.disks if d['InstanceId'] == params['InstanceId']]
         assert action == 'DescribeImages'
         found = self.images
         if 'ImageName' in params:
@@ -153,10 +156,58 @@ def test_check_mode_update_predicts_tags_and_status():
 
 def test_unchanged_image_is_not_changed_and_reads_once():
     client = FakeClient([raw_image('m-1', 'web', tags={'a': '1'}, Description='desc')])
-    mod = FakeModule(client, name='web', tags={'a': '1'}, description='desc', instance_id='i-ignored')
+    mod = FakeModule(client, name='web', tags={'a': '1'}, description='desc')
     result = run(mod)
     assert result['changed'] is False and result['image']['image_id'] == 'm-1'
-    assert client.actions() == ['DescribeImages']
+    assert client.actions() == ['DescribeImages'] and mod.warnings == []
+
+
+def source_client():
+    """Image m-1 made from instance i-1 (snapshots s-1 of disk d-1, s-2 of d-2); instance i-2 has disk d-9."""
+    image = raw_image('m-1', 'web', snapshots=('s-1', 's-2'))
+    image['DiskDeviceMappings']['DiskDeviceMapping'][1].update(Type='data', Device='/dev/xvdb')
+    return FakeClient([image],
+                      snapshots=[{'SnapshotId': 's-1', 'SourceDiskId': 'd-1'}, {'SnapshotId': 's-2', 'SourceDiskId': 'd-2'}],
+                      disks=[{'DiskId': 'd-1', 'InstanceId': 'i-1'}, {'DiskId': 'd-2', 'InstanceId': 'i-1'},
+                             {'DiskId': 'd-9', 'InstanceId': 'i-2'}])
+
+
+@pytest.mark.parametrize('source', [dict(instance_id='i-1'), dict(snapshot_id='s-1'),
+                                    dict(disk_device_mappings=[{'snapshot_id': 's-2'}, {'snapshot_id': 's-1'},
+                                                               {'size': 20}])])
+def test_same_source_on_existing_image_is_silent_and_only_reads(source):
+    client = source_client()
+    mod = FakeModule(client, name='web', **source)
+    result = run(mod)
+    assert result['changed'] is False and mod.warnings == []
+    assert all(a.startswith('Describe') for a in client.actions())
+
+
+@pytest.mark.parametrize('source, message', [
+    (dict(instance_id='i-2'), "option instance_id is 'i-2' but image m-1 was made from disk(s) d-1, d-2, none of"),
+    (dict(snapshot_id='s-2'), "option snapshot_id is 's-2' but image m-1 was made from snapshot s-1 (system disk)"),
+    (dict(disk_device_mappings=[{'snapshot_id': 's-1'}]),
+     'option disk_device_mappings has snapshots s-1 but image m-1 was made from snapshots s-1, s-2'),
+])
+def test_other_source_on_existing_image_is_a_warning_naming_the_option(source, message):
+    client = source_client()
+    mod = FakeModule(client, name='web', check_mode=True, **source)
+    result = run(mod)
+    assert result['changed'] is False
+    assert len(mod.warnings) == 1 and mod.warnings[0].startswith(message), mod.warnings
+    assert 'cannot be changed in place' in mod.warnings[0]
+    assert all(a.startswith('Describe') for a in client.actions())
+
+
+def test_unreadable_source_is_silent():
+    client = source_client()
+    client.snapshots = []           # the image's snapshots are gone: its source disks cannot be read
+    mod = FakeModule(client, name='web', instance_id='i-2')
+    run(mod)
+    client = source_client()        # the instance has no disks here (gone, or another region)
+    mod2 = FakeModule(client, name='web', instance_id='i-3')
+    run(mod2)
+    assert mod.warnings == [] and mod2.warnings == []
 
 
 def test_changing_someone_elses_image_is_refused():
