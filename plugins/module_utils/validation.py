@@ -32,10 +32,9 @@ def _text(value):
 def name_error(value):
     """Rule check for image names, image families and similar names; returns a reason or None."""
     value = _text(value)
-    if not 2 <= len(value) <= 128:
-        return 'must be 2-128 characters long (got %d)' % len(value)
-    if _URL_PREFIX.match(value):
-        return 'must not start with http:// or https://'
+    error = _length_or_url_error(value, 128)
+    if error:
+        return error
     if _RESERVED_PREFIX.match(value):
         return 'must not start with "aliyun" or "acs:"'
     if not _FIRST_CHAR.match(value):
@@ -48,9 +47,13 @@ def name_error(value):
 
 
 def description_error(value):
-    value = _text(value)
-    if not 2 <= len(value) <= 256:
-        return 'must be 2-256 characters long (got %d)' % len(value)
+    return _length_or_url_error(_text(value), 256)
+
+
+def _length_or_url_error(value, longest):
+    """The rules names and descriptions share: 2 to ``longest`` characters, no http:// or https:// start."""
+    if not 2 <= len(value) <= longest:
+        return 'must be 2-%d characters long (got %d)' % (longest, len(value))
     if _URL_PREFIX.match(value):
         return 'must not start with http:// or https://'
     return None
