@@ -14,7 +14,8 @@ import uuid
 
 VARIABLES = ("test_region", "test_region_2", "test_instance_running", "test_instance_stopped", "test_account_id",
              "test_second_account_id", "test_second_account", "test_oss_bucket", "test_oss_objects",
-             "test_export_bucket", "test_public_image_id", "test_key_pair_name", "test_resource_prefix",
+             "test_export_bucket", "test_public_image_id", "test_key_pair_name", "test_share_account_ids",
+             "test_resource_prefix",
              "emulator", "emulator_admin")
 
 
@@ -33,6 +34,13 @@ def _pick_instance(res_account, region, status):
         if inst.get("Status") == status and not locks:
             return inst["InstanceId"]
     return None
+
+
+def _share_account_ids(resources, accounts, exclude):
+    """Ids of existing accounts to share with, without ``exclude`` (the test account and the second account): the
+    fixture's keyless ``extra_account_ids`` (60 in the default fixture), or its other accounts when it has none."""
+    ids = [str(a) for a in resources.get("extra_account_ids", [])] or [a["account_id"] for a in accounts]
+    return [a for a in dict.fromkeys(ids) if a not in exclude]
 
 
 def test_vars(resources, accounts, admin_url, prefix=None):
@@ -76,6 +84,8 @@ def test_vars(resources, accounts, admin_url, prefix=None):
         "test_export_bucket": export_bucket,
         "test_public_image_id": public_id,
         "test_key_pair_name": key_pair,
+        "test_share_account_ids": _share_account_ids(resources, accounts,
+                                                    (primary["account_id"], second["account_id"])),
         "test_resource_prefix": prefix or "ansible-test-%s" % uuid.uuid4().hex[:8],
         "emulator": True,
         "emulator_admin": admin_url,

@@ -146,6 +146,16 @@ def test_resources_dump_and_testvars(h):
         assert h.oss.head(tv["test_oss_bucket"], tv["test_oss_objects"][role]) is not None
     assert h.oss.bucket(tv["test_export_bucket"]).region == HZ and h.oss.list(tv["test_export_bucket"]) == []
     assert tv["emulator"] is True and tv["test_resource_prefix"].startswith("ansible-test-")
+    # 60 existing keyless accounts (the fixture's extra_account_ids), never the test accounts, each a valid share target
+    share_ids = tv["test_share_account_ids"]
+    assert len(share_ids) == 60 and len(set(share_ids)) == 60 and share_ids == res["extra_account_ids"]
+    assert tv["test_account_id"] not in share_ids and tv["test_second_account_id"] not in share_ids
+    shared = image(h, "share-targets")
+    for n in range(0, 50, 10):
+        h.call("ModifyImageSharePermission", ImageId=shared,
+               **{"AddAccount.%d" % (k + 1): a for k, a in enumerate(share_ids[n:n + 10])})
+    assert h.error("ModifyImageSharePermission", ImageId=shared,
+                   **{"AddAccount.1": share_ids[50]}).code == "QuotaExceed.ShareImageUser"
     # the prefix makes valid image names
     h.call("CreateImage", InstanceId="i-bp1emu0stopped000001", ImageName=tv["test_resource_prefix"] + "-x")
     # derived without the fixture's hints as well

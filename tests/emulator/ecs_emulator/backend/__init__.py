@@ -59,7 +59,10 @@ class Backend(BackendCore, ImageActions, ComputeActions, TaskActions, TagActions
                 public[region] = [{"ImageId": i.image_id, "ImageOwnerAlias": i.alias, "OSType": i.os_type,
                                    "Architecture": i.architecture, "Platform": i.platform, "Size": i.size,
                                    "ProductCode": i.product_code} for i in imgs.values()]
+            extra = [a for a in dict.fromkeys(str(x) for x in self.fixture.get("extra_account_ids", []))
+                     if a not in self.accounts]
             return {"time": now, "regions": list(self.regions), "accounts": accounts, "public_images": public,
+                    "extra_account_ids": extra,
                     "oss": (self.fixture.get("oss") or {}), "testvars": self.fixture.get("testvars") or {},
                     "durations": dict(self.durations), "time_scale": self.clock.time_scale}
 
