@@ -335,8 +335,8 @@ class _OssMixin:
         if action == "InitiateMultipartUpload":
             upload_id = store.initiate_upload(b, key, h.get("content-type"))
             xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<InitiateMultipartUploadResult>%s%s%s'
-                   '</InitiateMultipartUploadResult>' % (_x("Bucket", b.name), _x("Key", key),
-                                                          _x("UploadId", upload_id)))
+                   '</InitiateMultipartUploadResult>' % (
+                       _x("Bucket", b.name), _x("Key", key), _x("UploadId", upload_id)))
             self._send(200, xml.encode("utf-8"), rid=rid)
             return 200
         if action == "UploadPart":
@@ -474,9 +474,10 @@ class _OssMixin:
     def _list_uploads(self, b, params, rid):
         url = params.get("encoding-type") == "url"
         uploads = self.state.oss.list_uploads(b, params.get("prefix", ""))
-        items = "".join("<Upload>%s%s%s%s</Upload>" % (_x("Key", self._enc(u.key, url)), _x("UploadId", u.upload_id),
-                                                        _x("StorageClass", "Standard"), _x("Initiated", _iso(u.initiated)))
-                        for u in uploads)
+        items = "".join(
+            "<Upload>%s%s%s%s</Upload>" % (_x("Key", self._enc(u.key, url)), _x("UploadId", u.upload_id),
+                                           _x("StorageClass", "Standard"), _x("Initiated", _iso(u.initiated)))
+            for u in uploads)
         xml = ('<?xml version="1.0" encoding="UTF-8"?>\n<ListMultipartUploadsResult>%s%s%s%s%s%s%s%s%s'
                '</ListMultipartUploadsResult>' % (
                    _x("Bucket", b.name), _x("KeyMarker", ""), _x("UploadIdMarker", ""), _x("NextKeyMarker", ""),
@@ -573,7 +574,7 @@ class _OssMixin:
         store = self.state.oss
         upload_id = params["uploadId"]
         if (h.get("x-oss-complete-all") or "").lower() == "yes":
-            parts = [(n, e) for n, e, _, _ in store.list_parts(b, key, upload_id)]
+            parts = [(n, e) for n, e, _size, _when in store.list_parts(b, key, upload_id)]
         else:
             try:
                 root = ElementTree.fromstring(body)

@@ -244,7 +244,7 @@ class OssStore:
         self._reading()
         with self._lock:
             b = self._b(bucket)
-            return sorted((m for m, _ in b.objects.values() if m.key.startswith(prefix or "")),
+            return sorted((m for m, _data in b.objects.values() if m.key.startswith(prefix or "")),
                           key=lambda m: m.key)
 
     # -- multipart
@@ -328,6 +328,6 @@ class OssStore:
         with self._lock:
             return [{"name": b.name, "region": b.region, "owner_account_id": b.owner_account_id,
                      "objects": [{"key": m.key, "size": m.size, "etag": m.etag, "format": m.format,
-                                  "virtual_size": m.virtual_size} for m, _ in
+                                  "virtual_size": m.virtual_size} for m, _data in
                                  sorted(b.objects.values(), key=lambda e: e[0].key)]}
                     for b in self._buckets.values()]

@@ -675,6 +675,7 @@ class EcsHandler(BaseHandler):
         if action not in backend.actions:
             raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and "
                            "method.")
+
         def run():
             if delay:
                 time.sleep(delay)

@@ -71,7 +71,7 @@ def test_request_log_masks_secrets_and_records_refusals(emulator, raw, admin):
 
 
 def test_request_log_since_and_clear(emulator, raw, admin):
-    for _ in range(3):
+    for _i in range(3):
         _send(emulator, raw, {"Action": "GetCallerIdentity", "Version": "2015-04-01"})
     entries = admin("GET", "requests")["requests"]
     last_seq = entries[-1]["seq"]
@@ -255,7 +255,7 @@ def test_cli_prints_exports_and_serves(tmp_path):
                              "--faults", "DescribeRegions=throttling_user*1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
     try:
-        lines = [proc.stdout.readline().strip() for _ in range(7)]
+        lines = [proc.stdout.readline().strip() for _i in range(7)]
         exports = dict(line[len("export "):].split("=", 1) for line in lines)
         assert set(exports) == {"ALIBABA_CLOUD_ECS_ENDPOINT", "ALIBABA_CLOUD_STS_ENDPOINT",
                                 "ALIBABA_CLOUD_OSS_ENDPOINT", "ALIBABA_CLOUD_ACCESS_KEY_ID",
@@ -270,7 +270,7 @@ def test_cli_prints_exports_and_serves(tmp_path):
 
 
 def test_cli_rejects_bad_faults():
-    proc = subprocess.run([sys.executable, "-m", "ecs_emulator", "--faults", "X=boom"], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "ecs_emulator", "--faults", "X=boom"], check=False, capture_output=True,
                           text=True, env=_env(), timeout=30)
     assert proc.returncode == 2 and "--faults" in proc.stderr
 
@@ -278,6 +278,6 @@ def test_cli_rejects_bad_faults():
 def test_cli_bad_fixture(tmp_path):
     bad = tmp_path / "fixture.json"
     bad.write_text('{"accounts": []}')
-    proc = subprocess.run([sys.executable, "-m", "ecs_emulator", "--fixture", str(bad)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "ecs_emulator", "--fixture", str(bad)], check=False, capture_output=True,
                           text=True, env=_env(), timeout=30)
     assert proc.returncode == 1 and "no accounts" in proc.stderr and "Traceback" not in proc.stderr

@@ -30,8 +30,8 @@ def test_fuzz_every_action():
     rng = random.Random(1234)
     crashes = []
     for action in sorted(Backend.actions):
-        for _ in range(30):
-            params = {rng.choice(NAMES): rng.choice(VALUES) for _ in range(rng.randint(0, 6))}
+        for _i in range(30):
+            params = {rng.choice(NAMES): rng.choice(VALUES) for _i in range(rng.randint(0, 6))}
             region = params.get("RegionId") or None
             before = json.dumps(h.backend.resources(), sort_keys=True, default=str)
             try:
@@ -63,9 +63,9 @@ def test_fuzz_every_action_with_its_own_parameters():
     for action in sorted(Backend.actions):
         own = testing.sdk_param_names(action)
         assert own, action
-        for _ in range(40):
+        for _i in range(40):
             params = {rng.choice(own if rng.random() < 0.8 else NAMES): rng.choice(VALUES)
-                      for _ in range(rng.randint(1, 8))}
+                      for _i in range(rng.randint(1, 8))}
             if rng.random() < 0.7:
                 params["RegionId"] = "cn-hangzhou"
             before = json.dumps(h.backend.resources(), sort_keys=True, default=str)

@@ -52,15 +52,15 @@ def test_create_wait_copy_share_delete_old_sdk(needs_backend, ecs_client, second
     assert first["Status"] in ("Creating", "Available") and first["IsCopied"] is True
     wait_for(lambda: image(call, copy_id, "cn-shanghai"), lambda i: i["Status"] == "Available")
 
-    call("ModifyImageSharePermission", RegionId="cn-hangzhou", ImageId=image_id, **{"AddAccount.1":
-                                                                                       "2234567890123456"})
+    call("ModifyImageSharePermission", RegionId="cn-hangzhou", ImageId=image_id,
+         **{"AddAccount.1": "2234567890123456"})
     seen = testing.call(second_client, "DescribeImages", RegionId="cn-hangzhou", ImageOwnerAlias="others")
     assert image_id in [i["ImageId"] for i in seen["Images"]["Image"]]
     with pytest.raises(ServerException) as exc:
         call("DeleteImage", RegionId="cn-hangzhou", ImageId=image_id)
     assert exc.value.get_http_status() == 403 and exc.value.get_error_code() == "ImageUseShared"
-    call("ModifyImageSharePermission", RegionId="cn-hangzhou", ImageId=image_id, **{"RemoveAccount.1":
-                                                                                       "2234567890123456"})
+    call("ModifyImageSharePermission", RegionId="cn-hangzhou", ImageId=image_id,
+         **{"RemoveAccount.1": "2234567890123456"})
     call("DeleteImage", RegionId="cn-hangzhou", ImageId=image_id)
     assert image(call, image_id) is None
     # its snapshots survive the deletion

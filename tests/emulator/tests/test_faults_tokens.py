@@ -228,7 +228,7 @@ def test_probability_is_seeded_and_reproducible(emulator, admin, raw):
     def run():
         admin("PUT", "faults", {"spec": "DescribeRegions=unavailable@0.5"})
         codes = []
-        for _ in range(24):
+        for _i in range(24):
             p = sign_v1_params("POST", {"Action": "DescribeRegions"}, acc["access_key_id"], acc["access_key_secret"])
             codes.append(raw("POST", "/?" + urlencode(p, quote_via=quote)).status_code)
         return codes
@@ -273,5 +273,5 @@ def test_same_token_while_first_still_processing(emulator, call, admin):
 
 
 def test_request_id_header(emulator, raw, signed):
-    resp, _ = signed({"Action": "DescribeRegions"})
+    resp, _body = signed({"Action": "DescribeRegions"})
     assert resp.headers["x-acs-request-id"] == resp.json()["RequestId"]

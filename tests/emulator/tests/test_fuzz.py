@@ -32,7 +32,7 @@ def _raw_exchange(port, payload, timeout=3.0):
 
 
 def _status_and_body(resp):
-    head, _, body = resp.partition(b"\r\n\r\n")
+    head, _sep, body = resp.partition(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
     return status, head, body
 
@@ -109,14 +109,14 @@ def test_random_fuzz(emulator):
     for i in range(300):
         kind = rng.random()
         if kind < 0.2:
-            payload = bytes(rng.getrandbits(8) for _ in range(rng.randint(1, 400)))
+            payload = bytes(rng.getrandbits(8) for _i in range(rng.randint(1, 400)))
         else:
             pairs = []
-            for _ in range(rng.randint(0, 12)):
+            for _i in range(rng.randint(0, 12)):
                 k, v = rng.choice(names), rng.choice(values)
                 pairs.append("%s=%s" % (quote(k, safe="%"), quote(v, safe="%", errors="replace")))
             query = "&".join(pairs).encode("utf-8", "replace")
-            body = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 64))) if rng.random() < 0.5 else b""
+            body = bytes(rng.getrandbits(8) for _i in range(rng.randint(0, 64))) if rng.random() < 0.5 else b""
             headers = [b"Host: 127.0.0.1"]
             if rng.random() < 0.3:
                 headers.append(b"Content-Type: application/x-www-form-urlencoded")
@@ -190,9 +190,9 @@ def test_signed_garbage_to_every_action(emulator, needs_backend):
     targets = [(a, "2014-05-26", testing.sdk_param_names(a)) for a in sorted(Backend.actions)]
     targets += [(a, "2015-04-01", names) for a, names in sts.items()]
     for action, version, own in targets:
-        for _ in range(20):
+        for _i in range(20):
             params = {rng.choice(own if own and rng.random() < 0.8 else NAMES): rng.choice(VALUES + [role])
-                      for _ in range(rng.randint(0, 6))}
+                      for _i in range(rng.randint(0, 6))}
             if rng.random() < 0.7:
                 params["RegionId"] = "cn-hangzhou"
             if rng.random() < 0.3:

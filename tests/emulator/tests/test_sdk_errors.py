@@ -4,7 +4,6 @@ from aliyunsdkcore.acs_exception.exceptions import ServerException
 from alibabacloud_tea_openapi.exceptions import ClientException as TeaClientException
 from alibabacloud_ecs20140526 import models
 
-from ecs_emulator import testing
 
 pytestmark = pytest.mark.usefixtures("needs_backend")
 

@@ -94,7 +94,7 @@ def test_v1_get_and_post_form_body(emulator, raw):
 
 
 def test_v1_unknown_access_key_is_404(signed):
-    resp, _ = signed(dict(STS, Action="GetCallerIdentity"), access_key_id="LTAIdoesnotexist")
+    resp, _body = signed(dict(STS, Action="GetCallerIdentity"), access_key_id="LTAIdoesnotexist")
     assert resp.status_code == 404
     assert resp.json()["Code"] == "InvalidAccessKeyId.NotFound"
 
@@ -120,7 +120,7 @@ def test_v1_nonce_replay_refused(emulator, raw):
 @pytest.mark.parametrize("ts,code", [("2001-01-01T00:00:00Z", "IllegalTimestamp"),
                                      ("yesterday", "InvalidTimeStamp.Format")])
 def test_v1_timestamp_checked(signed, ts, code):
-    resp, _ = signed(dict(STS, Action="GetCallerIdentity", Timestamp=ts))
+    resp, _body = signed(dict(STS, Action="GetCallerIdentity", Timestamp=ts))
     assert resp.status_code == 400 and resp.json()["Code"] == code
 
 

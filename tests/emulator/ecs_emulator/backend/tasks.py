@@ -39,9 +39,8 @@ class TaskActions:
     # ------------------------------------------------------------------------------------ helpers
     def _check_role(self, account_id, role_name):
         roles = self.accounts.get(account_id, {}).get("roles") or []
-        if not any(r == role_name or r.endswith(":role/" + role_name) or r.lower().endswith(":role/"
-                                                                                             + role_name.lower())
-                   for r in roles):
+        wanted = role_name.lower()
+        if not any(r.lower() == wanted or r.lower().endswith(":role/" + wanted) for r in roles):
             raise ApiError(403, "NoSetRoletoECSServiceAcount", 'The RAM role "%s" (RoleName) does not exist or is '
                            'not authorized for the ECS service.' % role_name)
 

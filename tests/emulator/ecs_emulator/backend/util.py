@@ -30,7 +30,7 @@ class IdFactory:
     def new(self, prefix, region=None):
         code = REGION_CODES.get(region or "", "zz")
         while True:
-            ident = "%s-%s%s" % (prefix, code, "".join(self._rng.choice(_ALNUM) for _ in range(18)))
+            ident = "%s-%s%s" % (prefix, code, "".join(self._rng.choice(_ALNUM) for _i in range(18)))
             if ident not in self._issued:
                 self._issued.add(ident)
                 return ident
