@@ -4,7 +4,9 @@
 # (make collection) with the venv .venv (make venv).
 #
 # Environment knobs: DEMO_TIME_SCALE (default 0.02: a simulated minute takes 1.2 s),
-# DEMO_ARGS (extra ansible-playbook arguments, e.g. "-e demo_retire=true" or "-v").
+# DEMO_RETIRE (default true: the demo ends by retiring what it made - the whole life of an image;
+# DEMO_RETIRE=false keeps everything so that a second run changes nothing),
+# DEMO_ARGS (extra ansible-playbook arguments, e.g. "-v").
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,5 +56,5 @@ export ANSIBLE_RETRY_FILES_ENABLED=false
 start=$(date +%s)
 # shellcheck disable=SC2086  # DEMO_ARGS is a list of words on purpose
 ansible-playbook -i "localhost," -c local -e "ansible_python_interpreter=$VENV/bin/python" \
-    -e "@$WORK/vars.json" playbooks/demo.yml ${DEMO_ARGS:-} </dev/null
+    -e "@$WORK/vars.json" -e "demo_retire=${DEMO_RETIRE:-true}" playbooks/demo.yml ${DEMO_ARGS:-} </dev/null
 echo "demo: playbooks/demo.yml finished in $(( $(date +%s) - start ))s against the emulator"
