@@ -15,7 +15,7 @@ import uuid
 VARIABLES = ("test_region", "test_region_2", "test_instance_running", "test_instance_stopped", "test_account_id",
              "test_second_account_id", "test_second_account", "test_oss_bucket", "test_oss_objects",
              "test_export_bucket", "test_public_image_id", "test_key_pair_name", "test_share_account_ids",
-             "test_resource_prefix",
+             "test_marketplace_derived_image_id", "test_resource_prefix",
              "emulator", "emulator_admin")
 
 
@@ -41,6 +41,16 @@ def _share_account_ids(resources, accounts, exclude):
     fixture's keyless ``extra_account_ids`` (60 in the default fixture), or its other accounts when it has none."""
     ids = [str(a) for a in resources.get("extra_account_ids", [])] or [a["account_id"] for a in accounts]
     return [a for a in dict.fromkeys(ids) if a not in exclude]
+
+
+def _marketplace_derived(res_account, region, hint):
+    """Id of an Available own custom image in ``region`` that carries a ProductCode (fixture order)."""
+    for img in (res_account or {}).get("regions", {}).get(region, {}).get("images", []):
+        if hint and img.get("ImageId") != hint:
+            continue
+        if img.get("ProductCode") and img.get("Status") == "Available":
+            return img["ImageId"]
+    return None
 
 
 def test_vars(resources, accounts, admin_url, prefix=None):
@@ -84,8 +94,9 @@ def test_vars(resources, accounts, admin_url, prefix=None):
         "test_export_bucket": export_bucket,
         "test_public_image_id": public_id,
         "test_key_pair_name": key_pair,
-        "test_share_account_ids": _share_account_ids(resources, accounts,
-                                                    (primary["account_id"], second["account_id"])),
+        "test_share_account_ids": _share_account_ids(resources, accounts, (primary["account_id"], second["account_id"])),
+        "test_marketplace_derived_image_id": _marketplace_derived(res_primary, region,
+                                                                  hints.get("marketplace_derived_image_id")),
         "test_resource_prefix": prefix or "ansible-test-%s" % uuid.uuid4().hex[:8],
         "emulator": True,
         "emulator_admin": admin_url,

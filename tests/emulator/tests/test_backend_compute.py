@@ -211,7 +211,9 @@ def test_snapshots(h):
     h.advance(31)
     iid = h.call("CreateImage", SnapshotId=sys_snap, ImageName="snap-img")["ImageId"]
     assert h.snapshot(sys_snap)["Usage"] == "image"
-    assert h.call("DescribeSnapshots", Usage="image")["TotalCount"] == 1
+    used = h.call("DescribeSnapshots", Usage="image", PageSize=100)["Snapshots"]["Snapshot"]
+    assert sys_snap in [s["SnapshotId"] for s in used] and all(s["Usage"] == "image" for s in used)
+    assert "d-bp1emu0sysrun0000001" not in [s["SourceDiskId"] for s in used if s["SnapshotId"] != sys_snap]
     e = h.error("DeleteSnapshot", SnapshotId=sys_snap)
     assert (e.status, e.code) == (403, "SnapshotCreatedImage")
     h.advance(61)
@@ -227,7 +229,7 @@ def test_snapshot_quota():
     fx["quotas"] = {"snapshots_per_disk": 2}
     fx["durations"] = {"CreateSnapshot": 1}
     h = Harness(fx)
-    for _ in range(2):
+    for _i in range(2):
         h.call("CreateSnapshot", DiskId="d-bp1emu0datrun0000001")
         h.advance(2)
     assert h.error("CreateSnapshot", DiskId="d-bp1emu0datrun0000001").code == "QuotaExceed.Snapshot"

@@ -31,8 +31,10 @@ def create(h, name="img-a", **kw):
 # ---------------------------------------------------------------------------------------------- describe
 def test_describe_defaults_and_aliases(h):
     r = h.call("DescribeImages")
+    assert len(r["Images"]["Image"]) == min(10, r["TotalCount"]) and r["PageSize"] == 10 and r["PageNumber"] == 1
+    r = h.call("DescribeImages", PageSize=100)
     ids = [i["ImageId"] for i in r["Images"]["Image"]]
-    assert r["TotalCount"] == len(ids) and r["PageSize"] == 10 and r["PageNumber"] == 1
+    assert r["TotalCount"] == len(ids)
     assert PARTNER_IMAGE in ids                       # shared with primary -> "others"
     assert COMMUNITY_IMAGE not in ids                 # community images only with IsPublic
     system = h.call("DescribeImages", ImageOwnerAlias="system", PageSize=100)["Images"]["Image"]
@@ -102,7 +104,10 @@ def test_describe_filters_name_family_arch_os(h):
     h.advance(61)
     b = create(h, "other-image", InstanceId=STOP)
     h.advance(61)
-    names = lambda r: [i["ImageName"] for i in r["Images"]["Image"]]  # noqa: E731
+
+    def names(response):
+        return [i["ImageName"] for i in response["Images"]["Image"]]
+
     assert names(h.call("DescribeImages", ImageName="golden", ImageOwnerAlias="self")) == ["golden-web-1"]
     assert names(h.call("DescribeImages", ImageFamily="golden-web")) == ["golden-web-1"]
     arm = h.call("DescribeImages", Architecture="arm64", ImageOwnerAlias="system")["Images"]["Image"]
@@ -113,7 +118,8 @@ def test_describe_filters_name_family_arch_os(h):
     assert {i["Architecture"] for i in arm_types} == {"arm64"}
     # newest first
     mine = h.call("DescribeImages", ImageOwnerAlias="self")["Images"]["Image"]
-    assert [i["ImageId"] for i in mine] == [b, a]
+    assert [i["ImageId"] for i in mine][:2] == [b, a]
+    assert all(i["CreationTime"] <= mine[1]["CreationTime"] for i in mine[2:])   # the fixture's older images
     snap = h.image(a)["DiskDeviceMappings"]["DiskDeviceMapping"][0]["SnapshotId"]
     assert [i["ImageId"] for i in h.call("DescribeImages", SnapshotId=snap)["Images"]["Image"]] == [a]
     # Usage: the fixture's public image is used by instances
@@ -125,6 +131,7 @@ def test_describe_filters_name_family_arch_os(h):
 
 
 def test_pagination(h):
+    base = h.call("DescribeImages", ImageOwnerAlias="self")["TotalCount"]      # the fixture's own images
     ids = []
     for n in range(25):
         ids.append(h.call("CreateImage", SnapshotId=_snapshot(h), ImageName="page-%02d" % n)["ImageId"])
@@ -132,10 +139,13 @@ def test_pagination(h):
     seen = []
     for page in (1, 2, 3):
         r = h.call("DescribeImages", ImageOwnerAlias="self", PageSize=10, PageNumber=page)
-        assert r["TotalCount"] == 25 and r["PageNumber"] == page
+        assert r["TotalCount"] == 25 + base and r["PageNumber"] == page
         seen += [i["ImageId"] for i in r["Images"]["Image"]]
-    assert seen == list(reversed(ids))
-    assert h.call("DescribeImages", ImageOwnerAlias="self", PageSize=10, PageNumber=4)["Images"]["Image"] == []
+    assert seen[:25] == list(reversed(ids)) and len(seen) == min(30, 25 + base)
+    last = (25 + base + 9) // 10
+    assert len(h.call("DescribeImages", ImageOwnerAlias="self", PageSize=10, PageNumber=last)["Images"]["Image"]) \
+        == (25 + base) - 10 * (last - 1)
+    assert h.call("DescribeImages", ImageOwnerAlias="self", PageSize=10, PageNumber=last + 1)["Images"]["Image"] == []
 
 
 def _snapshot(h, disk="d-bp1emu0sysstp0000001"):
@@ -470,6 +480,7 @@ def test_share_limits(h):
 def test_describe_fast_on_10000_images():
     fx = load_default_fixture()
     fx["generated_images"] = [{"account": "primary", "region": HZ, "count": 10000, "name_prefix": "bulk"}]
+    fx["images"] = [i for i in fx["images"] if i["account"] != "primary"]     # exactly the 10,000
     h = Harness(fx)
     t0 = time.perf_counter()
     n = 20

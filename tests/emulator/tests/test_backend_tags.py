@@ -104,8 +104,8 @@ def test_tag_errors_change_nothing(h):
         "NumberExceed.ResourceIds"
     assert h.error("TagResources", ResourceType="image", **{"ResourceId.1": iid, "Tag.1.Key": "aliyun-x"}).code == \
         "InvalidTagKey.Malformed"
-    assert h.error("TagResources", ResourceType="image", **{"ResourceId.1": iid, "Tag.1.Key": "a",
-                                                           "Tag.2.Key": "a"}).code == "Duplicate.TagKey"
+    assert h.error("TagResources", ResourceType="image", **{"ResourceId.1": iid, "Tag.1.Key": "a", "Tag.2.Key": "a"}
+                   ).code == "Duplicate.TagKey"
     assert h.error("UntagResources", ResourceType="image", **{"ResourceId.1": iid}).code == "MissingParameter.Tags"
     assert h.error("UntagResources", ResourceType="image", All="true",
                    **{"ResourceId.1": iid, "TagKey.1": "a"}).code == "InvalidParameter"
@@ -132,7 +132,7 @@ def test_resources_dump_and_testvars(h):
     primary = res["accounts"]["1234567890123456"]
     assert iid in [i["ImageId"] for i in primary["regions"][HZ]["images"]]
     assert RUN in [i["InstanceId"] for i in primary["regions"][HZ]["instances"]]
-    assert len(primary["regions"][HZ]["snapshots"]) == 2
+    assert len([s for s in primary["regions"][HZ]["snapshots"] if iid in s["Description"]]) == 2
     assert len(res["regions"]) >= 12
     accounts = [{k: a[k] for k in ("account_id", "name", "access_key_id", "access_key_secret")}
                 for a in h.fixture["accounts"]]
@@ -146,6 +146,9 @@ def test_resources_dump_and_testvars(h):
         assert h.oss.head(tv["test_oss_bucket"], tv["test_oss_objects"][role]) is not None
     assert h.oss.bucket(tv["test_export_bucket"]).region == HZ and h.oss.list(tv["test_export_bucket"]) == []
     assert tv["emulator"] is True and tv["test_resource_prefix"].startswith("ansible-test-")
+    # the fixture's marketplace-derived custom image (own, Available, ProductCode set)
+    mkt = h.image(tv["test_marketplace_derived_image_id"])
+    assert mkt["ImageOwnerAlias"] == "self" and mkt["ProductCode"] and mkt["Status"] == "Available"
     # 60 existing keyless accounts (the fixture's extra_account_ids), never the test accounts, each a valid share target
     share_ids = tv["test_share_account_ids"]
     assert len(share_ids) == 60 and len(set(share_ids)) == 60 and share_ids == res["extra_account_ids"]
@@ -164,3 +167,4 @@ def test_resources_dump_and_testvars(h):
     assert tv2["test_instance_running"] == RUN and tv2["test_oss_bucket"] == "ecs-images-hz"
     assert tv2["test_public_image_id"] == "aliyun_3_x64_20G_alibase_20240819.vhd"
     assert tv2["test_key_pair_name"] == "ansible-test-key" and tv2["test_export_bucket"] == "ecs-exports-hz"
+    assert tv2["test_marketplace_derived_image_id"] == tv["test_marketplace_derived_image_id"]

@@ -46,8 +46,8 @@ class ComputeActions:
     def find_instance(self, ctx, p, instance_id):
         inst = self.instances.get(instance_id)
         region = ctx.region_id or p.str("RegionId")
-        if inst is None or inst.account_id != ctx.account_id or (region and region in self.regions
-                                                                  and inst.region != region):
+        other_region = bool(region and region in self.regions and inst is not None and inst.region != region)
+        if inst is None or inst.account_id != ctx.account_id or other_region:
             raise instance_not_found(instance_id)
         return inst
 
@@ -74,8 +74,8 @@ class ComputeActions:
              "OperationLocks": {"LockReason": inst.operation_locks()}}
         if flat:
             d.update({"InternetMaxBandwidthIn": 100, "InternetMaxBandwidthOut": 0,
-                      "CreditSpecification": "", "DedicatedHostAttribute": {"DedicatedHostId": "",
-                                                                             "DedicatedHostName": ""}})
+                      "CreditSpecification": "",
+                      "DedicatedHostAttribute": {"DedicatedHostId": "", "DedicatedHostName": ""}})
         else:
             d.update({"Tags": tag_list(inst.tags),
                       "NetworkInterfaces": {"NetworkInterface": [{
@@ -94,8 +94,9 @@ class ComputeActions:
         lock = p.enum("LockReason", ("financial", "security", "recycling", "dedicatedhostfinancial", "refunded"),
                       code="InvalidLockReason.NotFound", status=404)
         tag_filter = parse_tag_filter(p)
-        filters = {k: p.str(k) for k in ("ImageId", "ZoneId", "InstanceType", "KeyPairName", "ResourceGroupId",
-                                          "VpcId", "VSwitchId", "SecurityGroupId", "InstanceTypeFamily")}
+        filter_names = ("ImageId", "ZoneId", "InstanceType", "KeyPairName", "ResourceGroupId",
+                        "VpcId", "VSwitchId", "SecurityGroupId", "InstanceTypeFamily")
+        filters = {k: p.str(k) for k in filter_names}
         name = p.str("InstanceName")
         paging = paging_of(p)
         self.dry_run(p)
@@ -247,7 +248,7 @@ class ComputeActions:
                    category=sys_disk.category, size=size, creation_time=now, status="Creating",
                    instance_id=inst.instance_id, device="/dev/xvda", image_id=img.image_id,
                    resource_group_id=sys_disk.resource_group_id, attached_time=now, encrypted=encrypted,
-                   performance_level=sys_disk.performance_level)
+                   performance_level=sys_disk.performance_level, product_code=img.product_code)
         del self.disks[sys_disk.disk_id]          # the old system disk is released
         self.disks[new_id] = new
         inst.system_disk_id = new_id
@@ -270,6 +271,7 @@ class ComputeActions:
         return {"DiskId": d.disk_id, "DiskName": d.name, "Description": d.description, "Type": d.type,
                 "Category": d.category, "Size": d.size, "Status": d.status, "InstanceId": d.instance_id,
                 "Device": d.device, "ImageId": d.image_id, "SourceSnapshotId": d.source_snapshot_id,
+                "ProductCode": d.product_code,
                 "ZoneId": d.zone, "RegionId": d.region, "Portable": d.type == "data",
                 "DeleteWithInstance": d.delete_with_instance, "DeleteAutoSnapshot": True,
                 "EnableAutoSnapshot": True, "Encrypted": d.encrypted, "DiskChargeType": "PostPaid",
@@ -323,7 +325,8 @@ class ComputeActions:
                 "CreationTime": iso(s.creation_time), "LastModifiedTime": iso(s.creation_time),
                 "RetentionDays": s.retention_days or 0, "SnapshotType": s.snapshot_type, "Encrypted": False,
                 "Category": s.category, "InstantAccess": False, "Available": s.current_status(now) == "accomplished",
-                "RegionId": s.region, "ResourceGroupId": s.resource_group_id, "Tags": tag_list(s.tags)}
+                "RegionId": s.region, "ResourceGroupId": s.resource_group_id, "Tags": tag_list(s.tags),
+                "ProductCode": s.product_code}
 
     def act_CreateSnapshot(self, ctx, p, now):
         disk_id = p.str("DiskId", required=True)

@@ -82,8 +82,8 @@ class BackendCore:
         self.regions = {}           # region id -> fixture region dict
         self.images = {}            # custom image id -> Image (all accounts and regions)
         self.custom = {}            # (account, region) -> CreationIndex of its custom images (sorted by time)
-        self.names = {}             # (account, region) -> {name: set of image ids} (a default-named copy may
-                                    # share its source's name)
+        # (account, region) -> {name: set of image ids} (a default-named copy may share its source's name)
+        self.names = {}
         self.system = {}            # region -> {image id: Image} (system + marketplace)
         self.shared_to = {}         # account -> {image id: Image} shared with that account
         self.community = {}         # image id -> Image (IsPublic)
@@ -152,7 +152,7 @@ class BackendCore:
     def _advance(self, now):
         """Finish every job whose end has passed, in time order (handlers may schedule further jobs)."""
         while self._heap and self._heap[0][0] <= now:
-            end, _, job = heapq.heappop(self._heap)
+            end, _seq, job = heapq.heappop(self._heap)
             if not job.active or job.end != end:
                 continue
             job.active = False
@@ -368,7 +368,8 @@ class BackendCore:
             snap = Snapshot(snapshot_id=self.ids.new("s", img.region), account_id=img.owner_id, region=img.region,
                             name="", creation_time=t0, source_disk_id="", source_disk_type=m.type,
                             source_disk_size=m.size, description="Created for image %s" % img.image_id,
-                            resource_group_id=img.resource_group_id, created_for_image=img.image_id)
+                            resource_group_id=img.resource_group_id, created_for_image=img.image_id,
+                            product_code=img.product_code if m.type == "system" else "")
             self.snapshots[snap.snapshot_id] = snap
             m.snapshot_id = snap.snapshot_id
 
@@ -390,6 +391,7 @@ class BackendCore:
                                   category=sd.get("category", "cloud_essd"), size=int(sd.get("size", 40)),
                                   creation_time=created, instance_id=iid, device="/dev/xvda",
                                   image_id=spec.get("image_id", ""), resource_group_id=rg, attached_time=created,
+                                  product_code=image.product_code if image else "",
                                   performance_level="PL0" if sd.get("category", "cloud_essd") == "cloud_essd" else "")
         data_ids = []
         for n, dd in enumerate(spec.get("data_disks", [])):

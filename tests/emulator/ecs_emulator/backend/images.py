@@ -279,6 +279,11 @@ class ImageActions:
                         description=("Created for image %s" % image_id) if image_id else "",
                         resource_group_id=self.resource_group(account, None), created_for_image=image_id,
                         status="accomplished", job=job)
+        # A Marketplace product code follows the system disk into its snapshots (and an image into its own).
+        if disk is not None:
+            snap.product_code = disk.product_code if disk.type == "system" else ""
+        elif image_id and disk_type == "system" and image_id in self.images:
+            snap.product_code = self.images[image_id].product_code
         self.snapshots[snap.snapshot_id] = snap
         return snap
 
@@ -309,6 +314,9 @@ class ImageActions:
             origin = self.disks[system[3].source_disk_id].image_id
         base = self.visible_image(ctx.account_id, region, origin) if origin else None
         kw = self._inherit(base)
+        # made from a Marketplace image's disk (directly or through a derived image): the product code stays
+        code = (system[3].product_code if system[3] is not None else "") or kw.get("product_code", "")
+        kw["product_code"] = code
         img = self._new_image(ctx, region, attrs, now, size=system[2], status="Creating",
                               source={"kind": "snapshot"}, **kw)
         img.mappings = [Mapping(dev, typ, size, snapshot_id=snap.snapshot_id if snap else "")
@@ -322,7 +330,8 @@ class ImageActions:
         if base is None:
             return {}
         return {"architecture": base.architecture, "os_type": base.os_type, "os_name": base.os_name,
-                "os_name_en": base.os_name_en, "platform": base.platform, "boot_mode": base.boot_mode}
+                "os_name_en": base.os_name_en, "platform": base.platform, "boot_mode": base.boot_mode,
+                "product_code": base.product_code}
 
     def _start_create_job(self, img, now):
         dur = self.duration("CreateImage")
@@ -429,6 +438,8 @@ class ImageActions:
         if not kw:
             kw = {"os_type": inst.os_type, "os_name": inst.os_name, "os_name_en": inst.os_name_en}
         kw["architecture"] = INSTANCE_TYPES.get(inst.instance_type, (0, 0, "", "x86_64"))[3]
+        # an instance of a Marketplace image (or of an image derived from one) gives images with its product code
+        kw["product_code"] = disks[0].product_code or kw.get("product_code", "")
         img = self._new_image(ctx, region, {**attrs, "architecture": None}, now, size=disks[0].size,
                               status="Creating", source={"kind": "instance", "instance_id": inst.instance_id},
                               **kw)

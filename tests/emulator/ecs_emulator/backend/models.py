@@ -114,6 +114,7 @@ class Disk:
     encrypted: bool = False
     performance_level: str = ""
     ever_attached: bool = True
+    product_code: str = ""        # Marketplace product code of the image a system disk was made from
 
 
 @dataclass
@@ -136,6 +137,7 @@ class Snapshot:
     tags: Dict[str, str] = field(default_factory=dict)
     resource_group_id: str = ""
     created_for_image: str = ""   # image id whose creation made it ('' for CreateSnapshot)
+    product_code: str = ""        # Marketplace product code carried from its disk or image
     job: Optional[Job] = None
 
     def current_status(self, now):
