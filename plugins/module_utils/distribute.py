@@ -56,6 +56,13 @@ def region_errors(source_region, destinations, known_regions):
     return errors
 
 
+def unproven_regions(found):
+    """Destinations whose existence is not proven by a read: ``found`` maps each region to the image found
+    there (``None`` when no image, or the read failed). Only these need a DescribeRegions check, so an
+    idempotent rerun where every destination holds its copy skips it."""
+    return [region for region, image in found.items() if image is None]
+
+
 # --------------------------------------------------------------------------------------------- copy
 
 def plan_copy_present(region, name, images):

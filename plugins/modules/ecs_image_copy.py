@@ -21,7 +21,8 @@ description:
     deleted, in the listed regions only. Images that were not made by CopyImage are never deleted.
   - Before any change the module refuses, with a message naming the option, a source image that is not an
     C(Available) custom image of the account, a destination region that does not exist, the source region as
-    a destination, an ambiguous name and a failed copy left in a destination region.
+    a destination, an ambiguous name and a failed copy left in a destination region. The regions are listed
+    (DescribeRegions) only when a destination holds no copy yet, so a rerun with nothing to do skips it.
   - While waiting, the module estimates from the reported progress when each copy will finish and polls
     shortly after that moment, never more often than every 2 seconds and at least every 10 seconds.
 author:
@@ -221,7 +222,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import Al
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.distribute import (
     FAILED_STATUSES, IN_FLIGHT_STATUSES, ProgressSchedule, copy_params, normalize_regions, plan_copy_absent,
-    plan_copy_present, region_errors, wait_with_progress)
+    plan_copy_present, region_errors, unproven_regions, wait_with_progress)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshots import (
     delete_image_snapshots, image_snapshot_ids)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
@@ -341,6 +342,7 @@ class CopyRun:
             self.name = self.source['name']
 
     def check_regions(self):
+        """Refuse destinations that cannot be used (DescribeRegions: whether they exist)."""
         try:
             known = known_regions(self.m.client(self.source_region))
         except ApiError as err:
@@ -358,6 +360,11 @@ class CopyRun:
             return [normalize_image(r) for r in raws]
 
         results = run_parallel(read, self.regions)
+        # A region where an image of that name was found obviously exists: DescribeRegions is only needed for the
+        # others (no image, or the read failed), so a rerun where every region holds its copy skips it.
+        found = dict((region, (results[region][0] or [None])[0]) for region in self.regions)
+        if unproven_regions(found):
+            self.check_regions()
         errors = []
         for region in self.regions:
             images, exc = results[region]
@@ -516,8 +523,9 @@ class CopyRun:
     def run(self):
         self.validate_options()
         self.read_source()
-        self.check_regions()
-        self.read_destinations()
+        if region_errors(self.source_region, self.regions, None):
+            self.check_regions()       # fails, naming every problem (unknown regions too), before any read
+        self.read_destinations()       # checks the regions that hold no copy yet
         if self.state == 'present':
             self.run_present()
         else:

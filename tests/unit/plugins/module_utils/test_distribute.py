@@ -11,7 +11,7 @@ from fake_clock import FakeClock
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.distribute import (
     ProgressSchedule, account_errors, copy_params, normalize_regions, plan_copy_absent, plan_copy_present,
-    plan_share, region_errors, share_calls, wait_with_progress)
+    plan_share, region_errors, share_calls, unproven_regions, wait_with_progress)
 
 
 def img(image_id, status='Available', is_copied=True):
@@ -41,6 +41,12 @@ def test_region_errors_names_each_problem():
     assert region_errors('cn-hangzhou', [], known) == ['destination_regions must list at least one region']
     # unknown list of regions (DescribeRegions not available): only the structural checks
     assert region_errors('cn-hangzhou', ['mars-1'], None) == []
+
+
+def test_unproven_regions_are_those_without_an_image():
+    found = {'cn-beijing': img('m-1'), 'mars-1': None, 'cn-shanghai': img('m-2', 'Creating'), 'cn-x': None}
+    assert unproven_regions(found) == ['mars-1', 'cn-x']
+    assert unproven_regions({'cn-beijing': img('m-1')}) == []
 
 
 # ----------------------------------------------------------------------------------------------- copy plan

@@ -15,7 +15,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshots import (
     delete_image_snapshots, delete_snapshots, plan_snapshot_deletion)
 from ansible_collections.alicloud.ecs_images.plugins.modules.ecs_image_copy import (
-    known_regions, progress_of, run_parallel, with_region)
+    CopyRun, known_regions, progress_of, run_parallel, with_region)
 from ansible_collections.alicloud.ecs_images.plugins.modules.ecs_image_share import read_share_list
 
 
@@ -198,3 +198,138 @@ def test_plan_snapshot_deletion_only_reads():
     client, calls = scripted_client(free_snapshot_handler(lambda snapshot_id: 1 / 0))
     assert plan_snapshot_deletion(client, ['s-1', 's-2'], 'm-1') == (['s-1', 's-2'], {})
     assert set(c[0] for c in calls) == {'DescribeImages', 'DescribeSnapshots'}
+
+
+# ------------------------------------------------------------------------------------ whole runs: read calls
+
+class Failed(Exception):
+    def __init__(self, msg, result):
+        Exception.__init__(self, msg)
+        self.msg = msg
+        self.result = result
+
+
+class Exited(Exception):
+    def __init__(self, changed, result):
+        Exception.__init__(self, 'exit')
+        self.changed = changed
+        self.result = result
+
+
+class FakeModule:
+    """Stands for AlicloudModule: clients use a scripted transport; fail/exit raise Failed/Exited."""
+
+    def __init__(self, params, handler, check_mode=False):
+        self.params = params
+        self.region = 'cn-hangzhou'
+        self.check_mode = check_mode
+        self.diff_mode = True
+        self.calls = []
+        self.handler = handler
+        self._clients = {}
+        self.lock = threading.Lock()
+
+    def client(self, region=None):
+        region = region or self.region
+        if region not in self._clients:
+            def transport(action, params, call_region):
+                with self.lock:
+                    self.calls.append((action, dict(params), call_region))
+                return self.handler(action, params, call_region)
+            self._clients[region] = EcsClient(Credentials('ak', 'sk', region=region), region=region,
+                                              transport=transport, sleep=lambda s: None)
+        return self._clients[region]
+
+    @property
+    def api_calls(self):
+        return sum(c.calls for c in self._clients.values())
+
+    def fail(self, msg, **kwargs):
+        raise Failed(msg, kwargs)
+
+    def fail_api(self, err, msg=None, **kwargs):
+        raise Failed('%s: %s' % (msg, err) if msg else str(err), kwargs)
+
+    def exit(self, changed, **result):
+        raise Exited(changed, result)
+
+    def warn(self, msg):
+        pass
+
+    def actions(self):
+        return sorted(c[0] for c in self.calls)
+
+
+REGIONS = ['cn-hangzhou', 'cn-beijing', 'cn-shanghai']
+
+
+def raw_image(image_id, name, status='Available', owner='self', is_copied=False):
+    return {'ImageId': image_id, 'ImageName': name, 'Status': status, 'ImageOwnerAlias': owner,
+            'ImageOwnerId': 1234567890123456, 'IsCopied': is_copied, 'Tags': {'Tag': []}}
+
+
+def cloud_handler(copies):
+    """Source m-src 'golden' in cn-hangzhou; copies = {region: raw image}; unknown regions answer 404."""
+    def handler(action, params, region):
+        region = params.get('RegionId', region)
+        if action == 'DescribeRegions':
+            return {'Regions': {'Region': [{'RegionId': r} for r in REGIONS]}}
+        if region not in REGIONS:
+            raise ApiError(action, 'InvalidRegionId.NotFound', 'no such region', http_status=404)
+        if action == 'DescribeImages' and params.get('ImageId') == 'm-src':
+            return {'TotalCount': 1, 'Images': {'Image': [raw_image('m-src', 'golden')]}}
+        if action == 'DescribeImages' and params.get('ImageName'):
+            images = [copies[region]] if region in copies else []
+            return {'TotalCount': len(images), 'Images': {'Image': images}}
+        raise AssertionError('unexpected call %s %s' % (action, params))
+    return handler
+
+
+def copy_params_for(regions, **extra):
+    params = dict(image_id='m-src', source_region=None, destination_regions=regions, name=None, description=None,
+                  encrypted=None, kms_key_id=None, tags=None, purge_tags=True, resource_group_id=None,
+                  delete_snapshots=False, state='present', wait=True, wait_timeout=600)
+    params.update(extra)
+    return params
+
+
+def test_copy_rerun_reads_source_and_destinations_only():
+    copies = {'cn-beijing': raw_image('m-bj', 'golden', is_copied=True),
+              'cn-shanghai': raw_image('m-sh', 'golden', is_copied=True)}
+    m = FakeModule(copy_params_for(['cn-beijing', 'cn-shanghai']), cloud_handler(copies))
+    with pytest.raises(Exited) as exc:
+        CopyRun(m).run()
+    assert exc.value.changed is False
+    assert exc.value.result['images']['cn-beijing']['image_id'] == 'm-bj'
+    # one read of the source + one per destination; no DescribeRegions (both regions hold their copy)
+    assert m.actions() == ['DescribeImages'] * 3
+    assert exc.value.result['api_calls'] == 3
+
+
+@pytest.mark.parametrize('check_mode', [True, False])
+def test_copy_checks_the_regions_when_a_destination_has_no_copy(check_mode):
+    copies = {'cn-beijing': raw_image('m-bj', 'golden', is_copied=True)}
+    m = FakeModule(copy_params_for(['cn-beijing', 'mars-1']), cloud_handler(copies), check_mode=check_mode)
+    with pytest.raises(Failed) as exc:
+        CopyRun(m).run()
+    assert 'destination_regions: region(s) mars-1 do not exist' in exc.value.msg
+    assert 'DescribeRegions' in m.actions()
+    assert set(m.actions()) == {'DescribeImages', 'DescribeRegions'}     # refused before any change
+
+
+def test_copy_check_mode_with_a_missing_copy_lists_the_regions_and_predicts_the_copy():
+    copies = {'cn-beijing': raw_image('m-bj', 'golden', is_copied=True)}
+    m = FakeModule(copy_params_for(['cn-beijing', 'cn-shanghai']), cloud_handler(copies), check_mode=True)
+    with pytest.raises(Exited) as exc:
+        CopyRun(m).run()
+    assert exc.value.changed is True and exc.value.result['copied_regions'] == ['cn-shanghai']
+    assert m.actions() == ['DescribeImages'] * 3 + ['DescribeRegions']
+
+
+def test_copy_source_region_as_destination_is_refused_before_reading_destinations():
+    m = FakeModule(copy_params_for(['cn-hangzhou', 'mars-1']), cloud_handler({}))
+    with pytest.raises(Failed) as exc:
+        CopyRun(m).run()
+    assert 'must not contain the source region cn-hangzhou' in exc.value.msg
+    assert 'mars-1 do not exist' in exc.value.msg
+    assert m.actions() == ['DescribeImages', 'DescribeRegions']
