@@ -16,7 +16,8 @@ description:
     (ModifyImageSharePermission).
   - Reads the current share list (every page of DescribeImageSharePermission), changes only the difference, at
     most 10 accounts per call (the API's limit; removals first, then additions), then reads the list again and
-    returns it.
+    returns it. The image itself is read only when the share list is to change, so a task with nothing to do
+    makes a single read.
   - Before any change the module refuses, naming the option, a share list that would exceed O(account_limit)
     accounts, malformed account ids, the image's own account, and an image that cannot be shared - not a
     custom image of this account, or (when accounts are to be added) not C(Available), for example
@@ -151,15 +152,24 @@ def read_share_list(client, image_id):
     return sorted(set(str(a.get('AliyunId')) for a in accounts if a.get('AliyunId') is not None))
 
 
-def main():
-    argument_spec = dict(
-        image_id=dict(type='str', required=True),
-        accounts=dict(type='list', elements='str', default=[]),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-        purge_accounts=dict(type='bool', default=False),
-        account_limit=dict(type='int', default=50),
-    )
-    m = AlicloudModule(argument_spec, supports_check_mode=True)
+def read_image(m, image_id, region):
+    """The image (normalised); fails, naming image_id, when it is not a custom image of this account."""
+    client = m.client()
+    try:
+        raw = describe_image(client, image_id)
+    except ApiError as err:
+        m.fail_api(err, 'cannot read image %s' % image_id)
+    image = normalize_image(raw)
+    if image is None:
+        m.fail('image_id: image %s does not exist in region %s (custom images are regional: copy it with '
+               'alicloud.ecs_images.ecs_image_copy and share the copy)' % (image_id, region))
+    if image['owner_alias'] != 'self':
+        m.fail('image_id: image %s is not a custom image of this account (owner alias %s); only the account\'s '
+               'own custom images can be shared' % (image_id, image['owner_alias']))
+    return image
+
+
+def run(m):
     p = m.params
     image_id = p['image_id']
     accounts = [str(a).strip() for a in p['accounts'] or []]
@@ -174,39 +184,34 @@ def main():
 
     client = m.client()
     region = m.region
-    try:
-        raw = describe_image(client, image_id)
-    except ApiError as err:
-        m.fail_api(err, 'cannot read image %s' % image_id)
-    image = normalize_image(raw)
-    if image is None:
-        m.fail('image_id: image %s does not exist in region %s (custom images are regional: copy it with '
-               'alicloud.ecs_images.ecs_image_copy and share the copy)' % (image_id, region))
-    if image['owner_alias'] != 'self':
-        m.fail('image_id: image %s is not a custom image of this account (owner alias %s); only the account\'s '
-               'own custom images can be shared' % (image_id, image['owner_alias']))
-    errors = account_errors(accounts, owner_id=image['owner_id'])
-    if errors:
-        m.fail('; '.join(errors))
-
+    # The share list first: when it already is the wanted one (an idempotent rerun) that single read is all the
+    # task needs. The image itself is only read when something is to change.
     try:
         current = read_share_list(client, image_id)
     except ApiError as err:
+        if err.code == 'InvalidImageId.NotFound':
+            read_image(m, image_id, region)     # missing or not ours: fails with the message naming why
         m.fail_api(err, 'cannot read the share list of image %s' % image_id)
 
     desired, to_add, to_remove = plan_share(current, accounts, p['state'], p['purge_accounts'])
-    if to_add and image['status'] != 'Available':
-        m.fail('image_id: image %s is %s, not Available; it cannot be shared with %s'
-               % (image_id, image['status'], ', '.join(to_add)), accounts=current)
+    changed = bool(to_add or to_remove)
+    if changed:
+        image = read_image(m, image_id, region)
+        errors = account_errors(accounts, owner_id=image['owner_id'])
+        if errors:
+            m.fail('; '.join(errors))
+        if to_add and image['status'] != 'Available':
+            m.fail('image_id: image %s is %s, not Available; it cannot be shared with %s'
+                   % (image_id, image['status'], ', '.join(to_add)), accounts=current)
     if to_add and len(desired) > p['account_limit']:
         m.fail('accounts: the image would be shared with %d accounts, more than the limit of %d (account_limit); '
                'nothing was changed' % (len(desired), p['account_limit']), accounts=current)
 
-    changed = bool(to_add or to_remove)
     diff = {'before': {'accounts': current}, 'after': {'accounts': desired}}
     if m.check_mode or not changed:
         m.exit(changed, image_id=image_id, accounts=desired, added=to_add, removed=to_remove,
                api_calls=m.api_calls, diff=diff)
+        return
 
     for params in share_calls(region, image_id, to_add, to_remove):
         try:
@@ -229,6 +234,17 @@ def main():
     diff['after'] = {'accounts': after}
     m.exit(True, image_id=image_id, accounts=after, added=to_add, removed=to_remove,
            api_calls=m.api_calls, diff=diff)
+
+
+def main():
+    argument_spec = dict(
+        image_id=dict(type='str', required=True),
+        accounts=dict(type='list', elements='str', default=[]),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        purge_accounts=dict(type='bool', default=False),
+        account_limit=dict(type='int', default=50),
+    )
+    run(AlicloudModule(argument_spec, supports_check_mode=True))
 
 
 if __name__ == '__main__':
