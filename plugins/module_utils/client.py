@@ -161,6 +161,19 @@ class ApiError(Exception):
         return is_retryable(self.code, self.http_status)
 
 
+# A host name that does not resolve (a mistyped region or endpoint) is not a passing fault: never retried.
+# "Temporary failure in name resolution" (EAI_AGAIN) is not listed here and is retried like a dropped connection.
+_UNRESOLVABLE_HOST_TEXTS = ('Name or service not known', 'nodename nor servname provided',
+                            'No address associated with hostname', 'getaddrinfo failed')
+
+
+def client_error_code(code, message):
+    """Error code for an SDK ClientException: SDK.HostNotFound when the host name cannot be resolved."""
+    if code == 'SDK.HttpError' and any(text in (message or '') for text in _UNRESOLVABLE_HOST_TEXTS):
+        return 'SDK.HostNotFound'
+    return code
+
+
 def is_retryable(code, http_status=None):
     code = code or ''
     if code.startswith('Throttling') or code in RETRYABLE_CODES:
@@ -502,8 +515,8 @@ def assume_role(cred, sleep=time.sleep):
             last = ApiError('AssumeRole', exc.get_error_code(), exc.get_error_msg(), exc.get_request_id(),
                             exc.get_http_status(), params, attempt + 1)
         except ClientException as exc:
-            last = ApiError('AssumeRole', exc.get_error_code(), exc.get_error_msg(), None, None, params,
-                            attempt + 1)
+            last = ApiError('AssumeRole', client_error_code(exc.get_error_code(), exc.get_error_msg()),
+                            exc.get_error_msg(), None, None, params, attempt + 1)
         if not last.retryable:
             break
         sleep(backoff_delay(attempt))
@@ -604,7 +617,8 @@ class EcsClient:
                 err = ApiError(action, exc.get_error_code(), exc.get_error_msg(), exc.get_request_id(),
                                exc.get_http_status(), flat, attempt)
             except ClientException as exc:
-                err = ApiError(action, exc.get_error_code(), exc.get_error_msg(), None, None, flat, attempt)
+                err = ApiError(action, client_error_code(exc.get_error_code(), exc.get_error_msg()),
+                               exc.get_error_msg(), None, None, flat, attempt)
             except ApiError as exc:   # from a test transport
                 err = ApiError(action, exc.code, exc.message, exc.request_id, exc.http_status, flat, attempt)
             except ValueError as exc:  # non-JSON 200 body

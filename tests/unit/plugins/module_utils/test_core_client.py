@@ -111,6 +111,19 @@ def test_throttling_is_retried_then_succeeds_with_backoff():
     assert [h[1] for h in client.history] == ['Throttling', 'ServiceUnavailable', 'ok']
 
 
+@pytest.mark.parametrize('message, code', [
+    ("HTTPSConnectionPool(host='ecs.cn-hangzou.aliyuncs.com', port=443): Max retries exceeded "
+     "(Caused by NameResolutionError(\"Failed to resolve 'ecs.cn-hangzou.aliyuncs.com' "
+     "([Errno -2] Name or service not known)\"))", 'SDK.HostNotFound'),
+    ("Failed to resolve host ([Errno -3] Temporary failure in name resolution)", 'SDK.HttpError'),
+    ("HTTPConnectionPool(host='127.0.0.1', port=1): Max retries exceeded (Connection refused)", 'SDK.HttpError'),
+])
+def test_unresolvable_host_is_not_retried(message, code):
+    assert C.client_error_code('SDK.HttpError', message) == code
+    assert C.is_retryable(code) is (code == 'SDK.HttpError')
+    assert C.client_error_code('SDK.InvalidRegionId', message) == 'SDK.InvalidRegionId'
+
+
 def test_non_retryable_error_raises_at_once():
     t = Scripted(err('InvalidImageName.Malformed'))
     client, clock = make(t)
