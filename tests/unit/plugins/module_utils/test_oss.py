@@ -1,21 +1,9 @@
 # -*- coding: utf-8 -*-
 """Unit tests of the OSS helpers' pure logic (plugins/module_utils/oss.py): format sniffing, format checks,
 endpoint resolution, export prefix and export object-key matching."""
-import os
 import struct
-import sys
-import tempfile
 
 import pytest
-
-try:
-    import ansible_collections.alicloud.ecs_images  # noqa: F401  pylint: disable=unused-import
-except ImportError:  # plain pytest outside an ansible_collections tree: make one
-    _root = tempfile.mkdtemp(prefix='ac-')
-    os.makedirs(os.path.join(_root, 'ansible_collections', 'alicloud'))
-    os.symlink(os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')),
-               os.path.join(_root, 'ansible_collections', 'alicloud', 'ecs_images'))
-    sys.path.insert(0, _root)
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.oss import (  # noqa: E402
     IMPORT_FORMATS, OssCheckError, check_export_prefix, check_import_format, export_key_pattern,

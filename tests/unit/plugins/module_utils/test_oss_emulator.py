@@ -7,19 +7,8 @@ __metaclass__ = type
 
 import os
 import struct
-import sys
-import tempfile
 
 import pytest
-
-try:
-    import ansible_collections.alicloud.ecs_images  # noqa: F401  pylint: disable=unused-import
-except ImportError:  # plain pytest outside an ansible_collections tree: make one
-    _root = tempfile.mkdtemp(prefix='ac-')
-    os.makedirs(os.path.join(_root, 'ansible_collections', 'alicloud'))
-    os.symlink(os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')),
-               os.path.join(_root, 'ansible_collections', 'alicloud', 'ecs_images'))
-    sys.path.insert(0, _root)
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.oss import (  # noqa: E402
     OssCheckError, OssClient, check_import_disk)

@@ -1,19 +1,7 @@
 # -*- coding: utf-8 -*-
 """Unit tests of the pure planning functions of ecs_image_import and ecs_image_export."""
-import os
-import sys
-import tempfile
 
 import pytest
-
-try:
-    import ansible_collections.alicloud.ecs_images  # noqa: F401  pylint: disable=unused-import
-except ImportError:  # plain pytest outside an ansible_collections tree: make one
-    _root = tempfile.mkdtemp(prefix='ac-')
-    os.makedirs(os.path.join(_root, 'ansible_collections', 'alicloud'))
-    os.symlink(os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')),
-               os.path.join(_root, 'ansible_collections', 'alicloud', 'ecs_images'))
-    sys.path.insert(0, _root)
 
 from ansible_collections.alicloud.ecs_images.plugins.modules import ecs_image_import as imp  # noqa: E402
 from ansible_collections.alicloud.ecs_images.plugins.modules import ecs_image_export as exp  # noqa: E402
