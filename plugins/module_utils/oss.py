@@ -16,6 +16,8 @@ import os
 import re
 import traceback
 
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError
+
 try:
     import oss2
     import oss2.exceptions as oss2_exceptions
@@ -66,13 +68,8 @@ CONVERT_HINT = ("The cloud imports only %s images; convert other formats first, 
                 "upload the result and import that." % ', '.join(IMPORT_FORMATS))
 
 
-class OssCheckError(Exception):
-    """A pre-check found a problem; ``option`` names the module option at fault."""
-
-    def __init__(self, msg, option=None):
-        super(OssCheckError, self).__init__(msg)
-        self.msg = msg
-        self.option = option
+class OssCheckError(OptionError):
+    """An OSS pre-check found a problem; ``option`` names the module option at fault."""
 
 
 def sniff_format(head, tail=b''):

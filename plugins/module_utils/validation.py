@@ -25,6 +25,15 @@ NAME_RULE = ('2-128 characters, starting with a letter or a Chinese character, n
 DESCRIPTION_RULE = '2-256 characters, not starting with http:// or https://'
 
 
+class OptionError(Exception):
+    """Bad input found before any change; ``option`` names the module option at fault (or None)."""
+
+    def __init__(self, msg, option=None):
+        super(OptionError, self).__init__(msg)
+        self.msg = msg
+        self.option = option
+
+
 def _text(value):
     return value if isinstance(value, str) else str(value)
 

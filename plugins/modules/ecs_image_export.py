@@ -161,6 +161,7 @@ import time
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitFailed, WaitTimeout
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import (
     describe_task, find_tasks, follow_task, task_related_values)
@@ -169,11 +170,8 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.oss import (
     match_export_objects, oss2_exceptions, oss_client, oss_error_text)
 
 
-class Refusal(Exception):
-    def __init__(self, msg, option=None):
-        super(Refusal, self).__init__(msg)
-        self.msg = msg
-        self.option = option
+class Refusal(OptionError):
+    """The image cannot be exported (found before any change)."""
 
 
 def _truthy(value):

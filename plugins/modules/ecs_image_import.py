@@ -250,7 +250,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import 
     find_images_by_name, describe_image, normalize_image)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import tag_params
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
-    check_name, check_description, check_tags)
+    OptionError, check_name, check_description, check_tags)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
     WaitFailed, WaitTimeout, task_failure_message, wait_image)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import (
@@ -263,11 +263,8 @@ MAX_DISKS = 17
 IMPORTING = ('Creating', 'Waiting')
 
 
-class PlanError(Exception):
-    def __init__(self, msg, option=None):
-        super(PlanError, self).__init__(msg)
-        self.msg = msg
-        self.option = option
+class PlanError(OptionError):
+    """The import cannot be planned from the options given."""
 
 
 def build_disks(params):
