@@ -23,8 +23,11 @@ export PATH="$VENV/bin:$PATH"
 mkdir -p "$WORK"
 rm -f "$WORK/emulator.out"
 
-echo "demo: starting ecs-emulator --time-scale $TIME_SCALE (log: $WORK/emulator.log)"
-ecs-emulator --time-scale "$TIME_SCALE" >"$WORK/emulator.out" 2>"$WORK/emulator.log" </dev/null &
+# realism behaviours the modules do not survive yet (tests/integration/realism_off.txt, one name a line)
+REALISM_OFF="$(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$ROOT/tests/integration/realism_off.txt" 2>/dev/null \
+    | grep -v '^$' | paste -sd, - || true)"
+echo "demo: starting ecs-emulator --time-scale $TIME_SCALE --realism-off '$REALISM_OFF' (log: $WORK/emulator.log)"
+ecs-emulator --time-scale "$TIME_SCALE" --realism-off "$REALISM_OFF" >"$WORK/emulator.out" 2>"$WORK/emulator.log" </dev/null &
 emu_pid=$!
 cleanup() {
     if kill -0 "$emu_pid" 2>/dev/null; then

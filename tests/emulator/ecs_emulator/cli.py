@@ -6,6 +6,7 @@ import sys
 import threading
 
 from .faults import FaultSpecError, parse_spec
+from .realism import RealismError, parse_names
 
 
 def build_parser():
@@ -19,6 +20,8 @@ def build_parser():
     p.add_argument("--fixture", default=None, help="fixture JSON file (default: the bundled default fixture)")
     p.add_argument("--seed", type=int, default=0, help="seed of the fault RNG and generated ids")
     p.add_argument("--faults", default=None, help="fault SPEC, e.g. 'CreateImage=lost*1;DescribeImages=throttling*2'")
+    p.add_argument("--realism-off", default=None, metavar="NAMES",
+                   help="realism behaviours to switch off: a comma list of names, or 'all' (see README, Realism)")
     p.add_argument("--log-level", default="WARNING", help="Python logging level for the emulator's own log")
     return p
 
@@ -35,10 +38,16 @@ def main(argv=None):
     except FaultSpecError as exc:
         print("ecs-emulator: --faults: %s" % exc, file=sys.stderr)
         return 2
+    try:
+        parse_names(args.realism_off)
+    except RealismError as exc:
+        print("ecs-emulator: --realism-off: %s" % exc, file=sys.stderr)
+        return 2
     from .server import start_emulator
     try:
         emu = start_emulator(time_scale=args.time_scale, faults=args.faults, fixture=args.fixture, seed=args.seed,
-                             host=args.host, port=args.port, oss_port=args.oss_port)
+                             host=args.host, port=args.port, oss_port=args.oss_port,
+                             realism_off=args.realism_off)
     except Exception as exc:  # noqa: BLE001 - bad fixture, port in use ...: one line, no traceback
         print("ecs-emulator: cannot start: %s: %s" % (type(exc).__name__, exc), file=sys.stderr)
         return 1

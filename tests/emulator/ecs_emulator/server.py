@@ -27,6 +27,7 @@ from .errors import ApiError
 from .faults import (FaultInjector, FaultSpecError, internal_error, throttling_error, throttling_user_error,
                      unavailable_error)
 from .oss_store import OssStore
+from .realism import Realism, RealismError
 from .sts import STS_ACTIONS, STS_VERSION, StsService
 
 log = logging.getLogger("ecs_emulator")
@@ -207,8 +208,9 @@ class _Dropped(Exception):
 class EmulatorState:
     """Everything the HTTP handlers share. ``reset()`` reloads the fixture."""
 
-    def __init__(self, fixture=None, time_scale=1.0, seed=0, faults=None):
+    def __init__(self, fixture=None, time_scale=1.0, seed=0, faults=None, realism_off=None):
         self.fixture_source = fixture
+        self.realism = Realism(off=realism_off)
         self.seed = seed
         self.clock = Clock(time_scale)
         self.lock = threading.RLock()          # serialises backend dispatch
@@ -229,6 +231,7 @@ class EmulatorState:
             self.by_id = {a["account_id"]: a for a in self.accounts}
             self.oss = OssStore.from_fixture(self.fixture.get("oss"), self.accounts)
             self.sts = StsService(self.accounts)
+            self.realism.reset(self.fixture)
             self.backend = self._make_backend()
             self.log.clear()
             self.tokens.clear()
@@ -244,7 +247,7 @@ class EmulatorState:
             self.backend_error = str(exc)
             return None
         self.backend_error = None
-        return Backend(self.fixture, self.clock, self.oss, seed=self.seed)
+        return Backend(self.fixture, self.clock, self.oss, seed=self.seed, realism=self.realism)
 
     def default_region(self):
         regions = self.fixture.get("regions") or []
@@ -765,6 +768,18 @@ class EcsHandler(BaseHandler):
                         return self._admin_send(400, {"error": "unknown config keys: %s" % sorted(unknown)})
                 if method in ("GET", "PUT"):
                     return self._admin_send(200, {"time_scale": state.clock.time_scale, "seed": state.seed})
+            if route == "realism":
+                if method == "PUT":
+                    try:
+                        state.realism.update(payload)
+                    except RealismError as exc:
+                        return self._admin_send(400, {"error": str(exc)})
+                    with state.lock:
+                        if state.backend is not None:
+                            state.backend.epoch += 1        # cached answers may depend on a switch
+                if method in ("GET", "PUT"):
+                    return self._admin_send(200, {"realism": state.realism.as_dict(),
+                                                  "behaviours": state.realism.describe()})
             if route == "reset" and method == "POST":
                 state.reset()
                 return self._admin_send(200, {"reset": True})
@@ -798,8 +813,10 @@ class _Server(ThreadingHTTPServer):
 class Emulator:
     """A running emulator (ECS/STS/admin on one port, OSS on another), serving in background threads."""
 
-    def __init__(self, host="127.0.0.1", port=0, oss_port=0, time_scale=1.0, fixture=None, seed=0, faults=None):
-        self.state = EmulatorState(fixture=fixture, time_scale=time_scale, seed=seed, faults=faults)
+    def __init__(self, host="127.0.0.1", port=0, oss_port=0, time_scale=1.0, fixture=None, seed=0, faults=None,
+                 realism_off=None):
+        self.state = EmulatorState(fixture=fixture, time_scale=time_scale, seed=seed, faults=faults,
+                                   realism_off=realism_off)
         self.host = host
         self._ecs = _Server((host, port), EcsHandler)
         self._ecs.state = self.state
@@ -882,10 +899,13 @@ class Emulator:
     def info(self):
         return {"ecs_endpoint": self.ecs_endpoint, "oss_endpoint": self.oss_endpoint, "admin_url": self.admin_url,
                 "time_scale": self.state.clock.time_scale, "seed": self.state.seed,
+                "realism": self.state.realism.as_dict(),
                 "backend": self.state.backend is not None}
 
 
-def start_emulator(time_scale=0.01, faults=None, fixture=None, seed=0, host="127.0.0.1", port=0, oss_port=0):
-    """Start an emulator in background threads and return it (see :class:`Emulator`)."""
+def start_emulator(time_scale=0.01, faults=None, fixture=None, seed=0, host="127.0.0.1", port=0, oss_port=0,
+                   realism_off=None):
+    """Start an emulator in background threads and return it (see :class:`Emulator`). ``realism_off``: realism
+    behaviours to switch off (list, comma string or ``"all"``; see ``ecs_emulator.realism``)."""
     return Emulator(host=host, port=port, oss_port=oss_port, time_scale=time_scale, fixture=fixture, seed=seed,
-                    faults=faults).start()
+                    faults=faults, realism_off=realism_off).start()

@@ -20,7 +20,8 @@ TIME_SCALE = float(os.environ.get("ECS_EMULATOR_TEST_TIME_SCALE", "0.001"))
 
 @pytest.fixture(scope="session")
 def _emulator_session():
-    emu = start_emulator(time_scale=TIME_SCALE, seed=0)
+    # realism behaviours off for the plain state-machine tests; test_realism*.py turn single ones on
+    emu = start_emulator(time_scale=TIME_SCALE, seed=0, realism_off="all")
     yield emu
     emu.stop()
 

@@ -6,6 +6,7 @@ import itertools
 import threading
 
 from ..errors import ApiError, missing_parameter
+from ..realism import REALISM_DURATIONS, Realism
 from .models import Disk, Image, Instance, KeyPair, Mapping, Snapshot
 from .util import CreationIndex, IdFactory, Params, REGION_CODES
 
@@ -64,8 +65,10 @@ def _account_ref_map(accounts):
 class BackendCore:
     """State and plumbing; the actions live in the mixins of ``ecs_emulator.backend``."""
 
-    def __init__(self, fixture, clock, oss, seed=0):
+    def __init__(self, fixture, clock, oss, seed=0, realism=None):
         self._lock = threading.RLock()
+        # realism switches (ecs_emulator.realism); a Backend made without them has every default behaviour
+        self.realism = realism if realism is not None else Realism(fixture=fixture)
         self.clock = clock
         self.oss = oss
         self.fixture = fixture or {}
@@ -73,6 +76,7 @@ class BackendCore:
         self._heap = []
         self._seq = itertools.count()
         self.durations = dict(DEFAULT_DURATIONS)
+        self.durations.update(REALISM_DURATIONS)
         self.durations.update(self.fixture.get("durations") or {})
         self.quotas = dict(DEFAULT_QUOTAS)
         self.quotas.update(self.fixture.get("quotas") or {})

@@ -6,6 +6,7 @@ import os
 from ..clock import Clock
 from ..context import RequestContext
 from ..errors import ApiError
+from ..realism import Realism
 
 DEFAULT_FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures",
                                "default.json")
@@ -34,14 +35,17 @@ class Harness:
     """``h.call(action, account='primary', region='cn-hangzhou', **params)`` -> response dict (raises ApiError);
     ``h.error(...)`` -> the ApiError a call raises (fails if it succeeds)."""
 
-    def __init__(self, fixture=None, time_scale=1.0, seed=0):
+    def __init__(self, fixture=None, time_scale=1.0, seed=0, realism_off="all"):
+        """``realism_off``: realism behaviours off (default: all, so a test sees the plain state machines; pass
+        ``()`` for the emulator's defaults, or turn single ones on with ``h.realism({"name": True})``)."""
         from ..oss_store import OssStore
         from . import Backend
 
         self.fixture = copy.deepcopy(fixture) if fixture is not None else load_default_fixture()
         self.clock = ManualClock(time_scale)
         self.oss = OssStore.from_fixture(self.fixture.get("oss"), self.fixture.get("accounts"))
-        self.backend = Backend(self.fixture, self.clock, self.oss, seed=seed)
+        self.backend = Backend(self.fixture, self.clock, self.oss, seed=seed,
+                               realism=Realism(off=realism_off, fixture=self.fixture))
         self.account_ids = {a["name"]: a["account_id"] for a in self.fixture["accounts"]}
         self._n = 0
 
@@ -62,6 +66,11 @@ class Harness:
         except ApiError as err:
             return err
         raise AssertionError("%s succeeded unexpectedly: %r" % (action, result))
+
+    def realism(self, mapping):
+        """Switch realism behaviours: ``h.realism({"usable_lag": True})``."""
+        self.backend.realism.update(mapping)
+        self.backend.epoch += 1
 
     def advance(self, sim_seconds):
         self.clock.advance(sim_seconds)
