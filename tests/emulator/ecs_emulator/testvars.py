@@ -15,7 +15,9 @@ import uuid
 VARIABLES = ("test_region", "test_region_2", "test_instance_running", "test_instance_stopped", "test_account_id",
              "test_second_account_id", "test_second_account", "test_oss_bucket", "test_oss_objects",
              "test_export_bucket", "test_public_image_id", "test_key_pair_name", "test_share_account_ids",
-             "test_marketplace_derived_image_id", "test_resource_prefix",
+             "test_marketplace_derived_image_id", "test_vswitch_id", "test_vswitch_id_2", "test_security_group_id",
+             "test_security_group_id_2", "test_instance_type", "test_instance_type_arm", "test_arm_image_id",
+             "test_resource_prefix",
              "emulator", "emulator_admin")
 
 
@@ -53,6 +55,14 @@ def _marketplace_derived(res_account, region, hint):
     return None
 
 
+def _network(resources, account_id, region, kind, hint):
+    """First vswitch / security group id of the account in ``region`` (the fixture hint when it is there)."""
+    items = (resources.get("networks") or {}).get(account_id, {}).get(region, {}).get(kind, [])
+    key = "VSwitchId" if kind == "vswitches" else "SecurityGroupId"
+    ids = [i[key] for i in items]
+    return hint if hint in ids else (ids[0] if ids else None)
+
+
 def test_vars(resources, accounts, admin_url, prefix=None):
     hints = resources.get("testvars") or {}
     primary = _account(accounts, hints.get("account")) if hints.get("account") else None
@@ -78,6 +88,14 @@ def test_vars(resources, accounts, admin_url, prefix=None):
     public_id = hints.get("public_image_id") or next(
         (i["ImageId"] for i in public if i.get("ImageOwnerAlias") == "system" and i.get("OSType") == "linux"
          and i.get("Architecture") == "x86_64"), None)
+    arm_id = hints.get("arm_image_id") or next(
+        (i["ImageId"] for i in public if i.get("ImageOwnerAlias") == "system" and i.get("OSType") == "linux"
+         and i.get("Architecture") == "arm64"), None)
+    net = {}
+    for name, kind, reg in (("vswitch_id", "vswitches", region), ("vswitch_id_2", "vswitches", region_2),
+                            ("security_group_id", "security_groups", region),
+                            ("security_group_id_2", "security_groups", region_2)):
+        net["test_" + name] = _network(resources, primary["account_id"], reg, kind, hints.get(name))
     key_pairs = res_primary.get("regions", {}).get(region, {}).get("key_pairs", [])
     key_pair = hints.get("key_pair_name") or (key_pairs[0]["KeyPairName"] if key_pairs else None)
     return {
@@ -97,7 +115,11 @@ def test_vars(resources, accounts, admin_url, prefix=None):
         "test_share_account_ids": _share_account_ids(resources, accounts, (primary["account_id"], second["account_id"])),
         "test_marketplace_derived_image_id": _marketplace_derived(res_primary, region,
                                                                   hints.get("marketplace_derived_image_id")),
+        "test_instance_type": hints.get("instance_type") or "ecs.g7.large",
+        "test_instance_type_arm": hints.get("instance_type_arm") or "ecs.g8y.large",
+        "test_arm_image_id": arm_id,
         "test_resource_prefix": prefix or "ansible-test-%s" % uuid.uuid4().hex[:8],
+        **net,
         "emulator": True,
         "emulator_admin": admin_url,
     }

@@ -6,6 +6,7 @@ or raises ``ecs_emulator.errors.ApiError``. See docs/dev/ARCHITECTURE.md and tes
 from .compute import ComputeActions
 from .core import DEFAULT_DURATIONS, DEFAULT_QUOTAS, BackendCore
 from .images import ImageActions
+from .launch import LaunchActions
 from .util import iso
 
 from .tagging import TagActions
@@ -14,7 +15,7 @@ from .tasks import TaskActions
 __all__ = ["Backend", "DEFAULT_DURATIONS", "DEFAULT_QUOTAS"]
 
 
-class Backend(BackendCore, ImageActions, ComputeActions, TaskActions, TagActions):
+class Backend(BackendCore, ImageActions, LaunchActions, ComputeActions, TaskActions, TagActions):
     """ECS backend. ``actions`` lists every ECS action it implements."""
 
     actions = frozenset()
@@ -62,7 +63,7 @@ class Backend(BackendCore, ImageActions, ComputeActions, TaskActions, TagActions
             extra = [a for a in dict.fromkeys(str(x) for x in self.fixture.get("extra_account_ids", []))
                      if a not in self.accounts]
             return {"time": now, "regions": list(self.regions), "accounts": accounts, "public_images": public,
-                    "extra_account_ids": extra,
+                    "extra_account_ids": extra, "networks": self.network_dump(),
                     "oss": (self.fixture.get("oss") or {}), "testvars": self.fixture.get("testvars") or {},
                     "durations": dict(self.durations), "time_scale": self.clock.time_scale}
 

@@ -20,6 +20,7 @@ DEFAULT_DURATIONS = {
     "StartInstance": 15,        # Starting -> Running
     "ReplaceSystemDisk": 40,    # OperationLocks non-empty, new disk Creating -> In_use
     "CreateSnapshot": 30,       # progressing -> accomplished
+    "RunInstances": 20,         # Pending (first quarter) -> Starting -> Running
 }
 
 DEFAULT_QUOTAS = {
