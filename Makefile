@@ -41,7 +41,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 ROLE_SCENARIOS = $(sort $(wildcard roles/*/molecule/*/molecule.yml))
 
 .PHONY: help venv system-deps collection unit integration sanity lint yamllint ansible-lint \
-        molecule changelog-lint test demo bench clean
+        molecule changelog-lint test demo bench clean resilience
 
 help:
 	@echo "make demo            run playbooks/demo.yml against the local ECS emulator"
@@ -50,6 +50,7 @@ help:
 	@echo "make collection      copy the tree to build/collections/ansible_collections/alicloud/ecs_images"
 	@echo "make unit            pytest tests/unit and tests/emulator/tests"
 	@echo "make integration     tests/integration/run.py (TARGETS='a b' to choose, JOBS=$(JOBS))"
+	@echo "make resilience      tests/resilience: kill-and-rerun, concurrent runs, bad inputs (JOBS=$(JOBS))"
 	@echo "make sanity          ansible-test sanity --venv --python 3.11 (offline get-pip stand-in)"
 	@echo "make lint            yamllint + ansible-lint (production profile) on roles/ and playbooks/"
 	@echo "make molecule        molecule test for every roles/*/molecule/<scenario>"
@@ -79,6 +80,11 @@ integration: collection
 	@echo "== integration (from $(COLL))"
 	@cd $(COLL) && $(VPY) tests/integration/run.py --jobs $(JOBS) \
 	    --collections-path $(COLLECTIONS) $(TARGETS)
+
+# Kill-and-rerun, concurrent-run and bad-input tests: real ansible-playbook runs against the emulator.
+resilience: collection
+	@echo "== resilience: pytest tests/resilience (in $(COLL))"
+	@cd $(COLL) && $(VPY) -m pytest -q -n $(JOBS) -p no:cacheprovider --timeout 900 $(PYTEST_ARGS) tests/resilience
 
 sanity: collection
 	@echo "== sanity: ansible-test sanity --venv --python 3.11 (in $(COLL))"
@@ -110,7 +116,7 @@ changelog-lint: venv
 	@echo "== antsibull-changelog lint"
 	@$(BIN)/antsibull-changelog lint
 
-TEST_STEPS := unit integration sanity lint molecule changelog-lint
+TEST_STEPS := unit integration resilience sanity lint molecule changelog-lint
 
 test: collection
 	@for step in $(TEST_STEPS); do \

@@ -179,7 +179,8 @@ def architectures_match(instance_arch, image_arch):
     return image_arch == instance_arch
 
 
-def plan_replacement(instance, system_disk, image, params, other_regions=None, key_pair_found=None):
+def plan_replacement(instance, system_disk, image, params, other_regions=None, key_pair_found=None,
+                     was_running=False):
     """Decide what to do. Pure: no API calls.
 
     instance: raw DescribeInstances item (settled: Running or Stopped); system_disk: raw DescribeDisks item of
@@ -187,6 +188,8 @@ def plan_replacement(instance, system_disk, image, params, other_regions=None, k
     params: image_id, stop, start, force, system_disk_size, key_pair_name, password, password_inherit.
     other_regions: regions where the image was found instead (for the error message);
     key_pair_found: False when key_pair_name was looked up and does not exist in the region.
+    was_running: an interrupted earlier run stopped this (Running) instance (its intent tag says so): a Stopped
+    instance is started again at the end, as the interrupted run would have done (unless start is false).
 
     Returns a dict: ``error`` (message or None), ``replace``, ``stop``, ``start`` (bools),
     ``system_disk_size`` (int or None), ``final_status`` (what the instance will be), ``actions`` (list).
@@ -203,7 +206,7 @@ def plan_replacement(instance, system_disk, image, params, other_regions=None, k
 
     if instance.get('ImageId') == image_id and not params.get('force'):
         # Nothing to replace; nothing is stopped. start: true still brings a Stopped instance up.
-        if params.get('start') is True and status == 'Stopped':
+        if status == 'Stopped' and (params.get('start') is True or (was_running and params.get('start') is None)):
             result.update(start=True, final_status='Running', actions=['start'])
         return result
 
@@ -248,7 +251,7 @@ def plan_replacement(instance, system_disk, image, params, other_regions=None, k
 
     start = params.get('start')
     if start is None:
-        start = status == 'Running'
+        start = status == 'Running' or bool(was_running)
     actions = []
     if status == 'Running':
         actions.append('stop')

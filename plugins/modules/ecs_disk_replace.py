@@ -26,6 +26,12 @@ description:
     system disk is C(In_use) with no operation locks; start the instance again when it was running (see
     O(start)) and wait for C(Running). If anything fails after the instance was stopped, the error says which
     state the instance was left in.
+  - Crash-safe. Before stopping a Running instance that is to be started again, the module tags it
+    C(ecs_images:intent=disk_replace;image=<image_id>;was=Running) and removes the tag once the instance runs
+    again. When a run is interrupted in between (Ctrl-C, a lost SSH session, a cancelled AWX job), rerunning
+    the task finishes the job - it replaces the disk only if that has not happened and starts the instance
+    again - so it ends as an uninterrupted run would. A rerun that only has the tag left to remove reports
+    V(changed=true).
   - An instance that is C(Starting), C(Stopping) or busy with another operation (for example a replacement
     started earlier with O(wait=false)) is waited for before anything is decided; an instance locked for
     lasting reasons (C(security), C(financial) ...) is refused.
@@ -247,6 +253,9 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.disk_replace i
     plan_replacement,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.intent import (
+    INTENT_TAG, clear_intent, read_intent, record_intent,
+)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import (
     describe_instance,
     get_system_disk,
@@ -258,6 +267,8 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances impo
     wait_system_disk_replaced,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout
+
+INTENT = 'disk_replace'
 
 
 def find_image_regions(client, image_id, region):
@@ -285,6 +296,7 @@ class Replacer:
         self.deadline = time.time() + self.params['wait_timeout']
         self.done = []          # steps whose call was accepted (they changed something): stop, replace, start
         self.new_disk_id = None
+        self.intent = None      # what an interrupted earlier run set out to do (its tag on the instance)
 
     def remaining(self):
         return max(1, int(self.deadline - time.time() + 0.999))
@@ -295,6 +307,7 @@ class Replacer:
             self.module.fail('instance_id %s was not found in region %s; set region to the instance\'s region'
                              % (self.instance_id, self.region))
         instance = settle_instance(self.client, instance, self.remaining(), region=self.region)
+        self.intent = read_intent(instance, INTENT)
         disk = get_system_disk(self.client, self.instance_id, region=self.region)
         image = None
         extra = {}
@@ -308,7 +321,7 @@ class Replacer:
         return instance, disk, image, extra
 
     STEP_TEXT = {'stop': 'stopping the instance', 'replace': 'replacing the system disk',
-                 'start': 'starting the instance'}
+                 'start': 'starting the instance', 'finish': 'removing the %s tag' % INTENT_TAG}
     DONE_TEXT = {'stop': 'StopInstance accepted', 'replace': 'ReplaceSystemDisk accepted',
                  'start': 'StartInstance accepted'}
 
@@ -329,8 +342,9 @@ class Replacer:
         else:
             text += '; the replacement was accepted (new system disk %s) but had not finished' % self.new_disk_id
         if was_status == 'Running' and status != 'Running':
-            text += ('; it was Running before this task: rerun the task with start: true (a rerun only replaces '
-                     'the disk if that has not happened) or start it yourself')
+            text += ('; it was Running before this task: rerun the task to finish the job - the instance carries the '
+                     '%s tag, so the rerun replaces the disk only if that has not happened and starts the '
+                     'instance again' % INTENT_TAG)
         return text
 
     def fail_after_change(self, error, step, was_status):
@@ -355,6 +369,12 @@ class Replacer:
         disk = None
         step = None
         try:
+            if plan['stop'] and plan['start']:
+                # Crash-safe intent: a run killed from here on leaves the tag, and the rerun starts the instance
+                # again at the end, as this run would have.
+                step = 'stop'
+                record_intent(self.client, 'instance', self.instance_id, INTENT, region=self.region,
+                              was='Running', image=self.image_id)
             if plan['stop']:
                 step = 'stop'
                 request_stop(self.client, self.instance_id, force_stop=self.params['force_stop'],
@@ -381,6 +401,9 @@ class Replacer:
                 if wait:
                     instance = wait_instance(self.client, self.instance_id, 'Running', self.remaining(),
                                              region=self.region, leaving='Stopped')
+            if self.intent is not None or (plan['stop'] and plan['start']):
+                step = 'finish'
+                clear_intent(self.client, 'instance', self.instance_id, region=self.region)
         except (ApiError, WaitTimeout) as e:
             self.fail_after_change(e, step, was_status)
         if instance is None or not wait:
@@ -403,15 +426,19 @@ class Replacer:
             self.module.fail_api(e)
         except WaitTimeout as e:
             self.module.fail('instance %s did not settle in Running or Stopped: %s' % (self.instance_id, e))
-        plan = plan_replacement(instance, disk, image, self.params, **extra)
+        was_running = bool(self.intent) and self.intent.get('was') == 'Running'
+        plan = plan_replacement(instance, disk, image, self.params, was_running=was_running, **extra)
         if plan['error']:
             self.module.fail(plan['error'])
 
         disk = disk or {}
         before = {'image_id': instance.get('ImageId'), 'status': instance.get('Status'),
                   'system_disk_id': disk.get('DiskId'), 'system_disk_size': disk.get('Size')}
-        changed = bool(plan['actions'])
-        if self.module.check_mode or not changed:
+        if self.intent is not None and not plan['actions'] and not self.module.check_mode:
+            # An interrupted run had finished everything but removing its tag.
+            clear_intent(self.client, 'instance', self.instance_id, region=self.region)
+        changed = bool(plan['actions']) or self.intent is not None
+        if self.module.check_mode or not plan['actions']:
             after = {'image_id': self.image_id if plan['replace'] else before['image_id'],
                      'status': plan['final_status'],
                      'system_disk_id': None if plan['replace'] else before['system_disk_id'],

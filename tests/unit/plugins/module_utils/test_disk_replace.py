@@ -241,3 +241,18 @@ def test_architecture_mismatch_refused_before_stop():
     assert plan_replacement(inst, disk(), dict(img, Architecture='arm64'), params(stop=True))['error'] is None
     x86 = dict(instance('Stopped'), InstanceTypeFamily='ecs.g7')
     assert plan_replacement(x86, disk(), dict(img, Architecture='i386'), params())['error'] is None
+
+
+def test_interrupted_run_stopped_instance_is_started_after_replacement():
+    plan = plan_replacement(instance('Stopped'), disk(), image(), params(), was_running=True)
+    assert plan['actions'] == ['replace', 'start'] and plan['final_status'] == 'Running'
+
+
+def test_interrupted_run_already_replaced_only_starts():
+    plan = plan_replacement(instance('Stopped', image_id='m-new'), disk(), image(), params(), was_running=True)
+    assert plan['actions'] == ['start'] and plan['final_status'] == 'Running'
+
+
+def test_interrupted_run_start_false_is_respected():
+    plan = plan_replacement(instance('Stopped'), disk(), image(), params(start=False), was_running=True)
+    assert plan['actions'] == ['replace'] and plan['final_status'] == 'Stopped'
