@@ -13,14 +13,13 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import IN_FLIGHT_STATUSES, USABLE_STATUSES
+
 PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'<>,.?/"
 MIN_SYSTEM_DISK_SIZE = 20
 # Largest system disk per category (GiB); anything not listed: 2048.
 MAX_SYSTEM_DISK_SIZE = {'cloud': 500}
 DEFAULT_MAX_SYSTEM_DISK_SIZE = 2048
-# Images in these states can be used to replace a system disk (Deprecated images still run instances).
-USABLE_IMAGE_STATUSES = ('Available', 'Deprecated')
-PENDING_IMAGE_STATUSES = ('Creating', 'Waiting')
 TRANSITIONAL_INSTANCE_STATUSES = ('Pending', 'Starting', 'Stopping')
 
 COPY_HINT = ('custom images are regional: copy it into %s first with alicloud.ecs_images.ecs_image_copy '
@@ -120,11 +119,11 @@ def check_image(image, image_id, region, other_regions=None):
                 'marketplace image visible to this account); if it is a custom image of another region, %s'
                 % (image_id, region, COPY_HINT % region))
     status = image.get('Status')
-    if status in PENDING_IMAGE_STATUSES:
+    if status in IN_FLIGHT_STATUSES:
         return ('image %s is still %s (progress %s); wait until it is Available (alicloud.ecs_images.ecs_image '
                 'with wait: true does that) before replacing a system disk with it'
                 % (image_id, status, image.get('Progress') or 'unknown'))
-    if status not in USABLE_IMAGE_STATUSES:
+    if status not in USABLE_STATUSES:
         return 'image %s is %s and cannot be used to replace a system disk' % (image_id, status)
     return None
 

@@ -15,8 +15,8 @@ __metaclass__ = type
 import re
 import time
 
-IN_FLIGHT_STATUSES = ('Creating', 'Waiting')
-FAILED_STATUSES = ('CreateFailed', 'UnAvailable')
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import FAILED_STATUSES, IN_FLIGHT_STATUSES
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import tag_params
 
 SHARE_BATCH_SIZE = 10      # AddAccount.N / RemoveAccount.N: at most 10 per ModifyImageSharePermission call
 SHARE_ACCOUNT_LIMIT = 50   # accounts an image may be shared with in total (default quota)
@@ -119,9 +119,7 @@ def copy_params(source_region, image_id, region, name, description=None, encrypt
         'KMSKeyId': kms_key_id,
         'ResourceGroupId': resource_group_id,
     }
-    for index, key in enumerate(sorted(tags or {}), start=1):
-        params['Tag.%d.Key' % index] = key
-        params['Tag.%d.Value' % index] = tags[key]
+    params.update(tag_params(tags))
     return dict((k, v) for k, v in params.items() if v is not None)
 
 

@@ -1,7 +1,12 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) alicloud.ecs_images contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Image lookups and the one normalised image model."""
+"""Images: the status vocabulary, the one normalised image model, and the image readers.
+
+The image statuses and what they mean (in flight, failed, usable) are defined here and nowhere else; so is the
+snake_case model every module returns (``normalize_image``), which check mode predictions are built from too
+(``predict_image``).
+"""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,9 +16,19 @@ import re
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import tags_to_dict
 
-# DescribeImages hides every image that is not Available unless Status is given.
-ALL_IMAGE_STATUSES = 'Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated'
-IMAGE_STATUSES = tuple(ALL_IMAGE_STATUSES.split(','))
+# ------------------------------------------------------------------------------------------ status vocabulary
+# Every status DescribeImages can report.
+IMAGE_STATUSES = ('Creating', 'Waiting', 'Available', 'UnAvailable', 'CreateFailed', 'Deprecated')
+# DescribeImages hides every image that is not Available unless Status is given: readers pass them all.
+ALL_IMAGE_STATUSES = ','.join(IMAGE_STATUSES)
+# Still being made (created, copied or imported): waited for, never deleted by the API.
+IN_FLIGHT_STATUSES = ('Creating', 'Waiting')
+# The creation (copy, import) failed: such an image never becomes Available.
+FAILED_STATUSES = ('CreateFailed', 'UnAvailable')
+# Finished images that instances can be made from (a Deprecated image still runs instances).
+USABLE_STATUSES = ('Available', 'Deprecated')
+# Where a waiter for an image to finish (whatever the outcome) stops.
+SETTLED_STATUSES = USABLE_STATUSES + FAILED_STATUSES
 OWNER_ALIASES = ('system', 'self', 'others', 'marketplace')
 
 
@@ -92,7 +107,7 @@ def normalize_disk_mapping(raw):
         'format': _str(raw.get('Format')),
         'import_oss_bucket': _str(raw.get('ImportOSSBucket')),
         'import_oss_object': _str(raw.get('ImportOSSObject')),
-        'progress': _str(raw.get('Progress')),
+        'progress': _int(raw.get('Progress')),
         'remain_time': _int(raw.get('RemainTime')),
     }
 
@@ -136,3 +151,16 @@ def normalize_image(raw):
 def sort_newest_first(images, key='creation_time'):
     """Sort normalised images newest first (ISO 8601 strings sort chronologically); stable for ties."""
     return sorted(images, key=lambda image: (image.get(key) or '', image.get('image_id') or ''), reverse=True)
+
+
+def predict_image(region_id, name, status, description=None, image_family=None, image_version=None,
+                  architecture=None, platform=None, boot_mode=None, resource_group_id=None, tags=None):
+    """The model of an image this account is about to create (check mode): ``normalize_image`` of the API
+    image it will be, with what the API fills in for a new own image (owner self, not shared, not copied, not
+    used) and no id, size or creation time yet."""
+    progress = '100%' if status in USABLE_STATUSES else '0%'
+    raw = {'ImageName': name, 'Description': description, 'Status': status, 'Progress': progress,
+           'RegionId': region_id, 'ImageFamily': image_family, 'ImageVersion': image_version,
+           'Architecture': architecture, 'Platform': platform, 'BootMode': boot_mode, 'ImageOwnerAlias': 'self',
+           'Usage': 'none', 'ResourceGroupId': resource_group_id, 'Tags': dict(tags or {})}
+    return normalize_image(raw)

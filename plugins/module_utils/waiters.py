@@ -9,9 +9,8 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import FAILED_STATUSES, describe_image
 
-IMAGE_FAILED_STATUSES = ('CreateFailed', 'UnAvailable')
 TASK_FAILED_STATUSES = ('Failed', 'Cancelled', 'Canceled', 'Deleted', 'Expired')
 # how many consecutive polls may miss an object before the waiter gives up (eventual consistency)
 MISSING_TOLERANCE = 3
@@ -129,7 +128,7 @@ def wait_image(client, image_id, timeout, region=None, target=('Available',), fi
         message = guard(image)
         if message:
             return message
-        if image is not None and image.get('Status') in IMAGE_FAILED_STATUSES and \
+        if image is not None and image.get('Status') in FAILED_STATUSES and \
                 image.get('Status') not in target:
             return image_failure_message(image)
         return None

@@ -318,8 +318,8 @@ image:
           description: OSS object it was imported from.
           type: str
         progress:
-          description: Copy progress.
-          type: str
+          description: Copy progress of the disk in percent.
+          type: int
         remain_time:
           description: Remaining copy time in seconds.
           type: int
@@ -344,7 +344,8 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshot
     delete_snapshots, image_snapshot_ids, plan_snapshot_deletion,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
-    describe_image, find_images_by_name, normalize_image,
+    FAILED_STATUSES, IN_FLIGHT_STATUSES, SETTLED_STATUSES, USABLE_STATUSES, describe_image, find_images_by_name,
+    normalize_image, predict_image,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import apply_tags, diff_tags, merged_tags
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
@@ -523,17 +524,11 @@ class EcsImage:
             'DiskDeviceMapping': mappings, 'ResourceGroupId': p['resource_group_id'],
             'Tag': [{'Key': k, 'Value': v} for k, v in sorted((p['tags'] or {}).items())] or None,
         }
-        predicted = {
-            'image_id': None, 'name': p['name'], 'description': p['description'] or '',
-            'status': 'Deprecated' if p['deprecated'] else ('Available' if p['wait'] else 'Creating'),
-            'progress': 100 if p['wait'] else 0, 'size': None, 'region_id': self.region,
-            'image_family': p['image_family'], 'image_version': p['image_version'],
-            'architecture': p['architecture'], 'os_type': None, 'os_name': None, 'platform': p['platform'],
-            'boot_mode': p['boot_mode'], 'owner_alias': 'self', 'owner_id': None, 'usage': 'none',
-            'is_self_shared': False, 'is_copied': False, 'is_public': False, 'creation_time': None,
-            'resource_group_id': p['resource_group_id'], 'tags': dict(p['tags'] or {}),
-            'disk_device_mappings': [],
-        }
+        predicted = predict_image(
+            self.region, p['name'], 'Deprecated' if p['deprecated'] else ('Available' if p['wait'] else 'Creating'),
+            description=p['description'], image_family=p['image_family'], image_version=p['image_version'],
+            architecture=p['architecture'], platform=p['platform'], boot_mode=p['boot_mode'],
+            resource_group_id=p['resource_group_id'], tags=p['tags'])
         diff = {'before': {}, 'after': diff_view(predicted)}
         if self.mod.check_mode:
             return True, predicted, diff
@@ -593,13 +588,13 @@ class EcsImage:
         if changes and before['owner_alias'] not in ('self', None):
             self.mod.fail('image %s belongs to another owner (owner_alias %s, owner_id %s): only your own custom '
                           'images can be changed' % (image_id, before['owner_alias'], before['owner_id']))
-        if 'Status' in modify and before['status'] not in ('Available', 'Deprecated'):
-            if before['status'] not in ('Creating', 'Waiting') or not p['wait']:
+        if 'Status' in modify and before['status'] not in USABLE_STATUSES:
+            if before['status'] not in IN_FLIGHT_STATUSES or not p['wait']:
                 self.mod.fail('image %s is %s: only an Available image can be deprecated or made available again%s'
                               % (image_id, before['status'],
                                  ' (use wait=true to wait for the end of its creation)'
-                                 if before['status'] in ('Creating', 'Waiting') else ''))
-        if p['wait'] and before['status'] in ('CreateFailed', 'UnAvailable'):
+                                 if before['status'] in IN_FLIGHT_STATUSES else ''))
+        if p['wait'] and before['status'] in FAILED_STATUSES:
             self.mod.fail('image %s is %s: it cannot become Available; delete it (state=absent) and run again to '
                           'create a new one (or set wait=false to manage it anyway)' % (image_id, before['status']),
                           image=before)
@@ -607,9 +602,9 @@ class EcsImage:
             return changes, after, {'before': diff_view(before), 'after': diff_view(after)}
 
         # an image still being created: with wait=true, wait for it (a status change needs it Available)
-        if p['wait'] and before['status'] in ('Creating', 'Waiting'):
+        if p['wait'] and before['status'] in IN_FLIGHT_STATUSES:
             self.wait_for(image_id)
-        elif before['status'] in ('CreateFailed', 'UnAvailable'):
+        elif before['status'] in FAILED_STATUSES:
             self.warnings.append('image %s is %s; delete it (state=absent) and run again to create a new one'
                                  % (image_id, before['status']))
 
@@ -625,7 +620,7 @@ class EcsImage:
             self.api('JoinResourceGroup', {'ResourceGroupId': p['resource_group_id'], 'ResourceId': image_id,
                                            'ResourceType': 'image'},
                      msg='cannot move image %s to resource group %s' % (image_id, p['resource_group_id']))
-        if changes or (p['wait'] and before['status'] in ('Creating', 'Waiting')):
+        if changes or (p['wait'] and before['status'] in IN_FLIGHT_STATUSES):
             fresh = self.read_by_id(image_id)
             image = normalize_image(fresh) if fresh else after
         else:
@@ -673,11 +668,11 @@ class EcsImage:
         if before['owner_alias'] not in ('self', None):
             self.mod.fail('refusing to delete image %s: it is not your own custom image (owner_alias %s, owner_id '
                           '%s)' % (image_id, before['owner_alias'], before['owner_id']))
-        if before['status'] in ('Creating', 'Waiting') and not self.mod.check_mode and p['wait']:
+        if before['status'] in IN_FLIGHT_STATUSES and not self.mod.check_mode and p['wait']:
             # the API refuses to delete an image being created; wait for the end of creation first
             try:
                 wait_image(self.client, image_id, p['wait_timeout'],
-                           target=('Available', 'CreateFailed', 'UnAvailable', 'Deprecated'))
+                           target=SETTLED_STATUSES)
             except WaitTimeout as exc:
                 self.mod.fail('cannot delete image %s: %s' % (image_id, exc))
             except ApiError as err:

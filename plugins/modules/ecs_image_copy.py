@@ -221,12 +221,12 @@ import time
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.distribute import (
-    FAILED_STATUSES, IN_FLIGHT_STATUSES, ProgressSchedule, copy_params, normalize_regions, plan_copy_absent,
+    ProgressSchedule, copy_params, normalize_regions, plan_copy_absent,
     plan_copy_present, region_errors, unproven_regions, wait_with_progress)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshots import (
     delete_image_snapshots, image_snapshot_ids)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
-    describe_image, find_images_by_name, normalize_image)
+    FAILED_STATUSES, IN_FLIGHT_STATUSES, describe_image, find_images_by_name, normalize_image)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import apply_tags, diff_tags, merged_tags
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
     check_description, check_name, check_tags)
@@ -274,12 +274,9 @@ def progress_of(image):
     if image is None:
         return None
     value = image.get('progress')
-    disks = [d.get('progress') for d in image.get('disk_device_mappings') or [] if d.get('progress')]
+    disks = [d['progress'] for d in image.get('disk_device_mappings') or [] if d.get('progress') is not None]
     if not value and disks:
-        try:
-            value = min(int(str(d).rstrip('%')) for d in disks)
-        except ValueError:
-            value = None
+        value = min(disks)
     return value
 
 

@@ -214,7 +214,7 @@ image:
         format: QCOW2
         import_oss_bucket: images-hz
         import_oss_object: disks/web-base.qcow2
-        progress: '100%'
+        progress: 100
         remain_time: 0
 image_id:
   description: ID of the image; empty in check mode when the image would be imported.
@@ -247,7 +247,7 @@ import time
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
-    find_images_by_name, describe_image, normalize_image)
+    IN_FLIGHT_STATUSES, find_images_by_name, describe_image, normalize_image)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import tag_params
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
     OptionError, check_name, check_description, check_tags)
@@ -260,7 +260,6 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.oss import (
     check_import_format, normalize_import_format, oss_client)
 
 MAX_DISKS = 17
-IMPORTING = ('Creating', 'Waiting')
 
 
 class PlanError(OptionError):
@@ -348,9 +347,9 @@ def plan_existing(images):
                            ', '.join(sorted(i.get('ImageId', '?') for i in images))), 'name')
     image = images[0]
     status = image.get('Status')
-    if status in IMPORTING:
+    if status in IN_FLIGHT_STATUSES:
         return 'join', image
-    if status == 'CreateFailed':
+    if status == 'CreateFailed':   # an UnAvailable image was imported once: it is present
         return 'failed', image
     return 'present', image
 
@@ -442,10 +441,10 @@ class Importer:
             self.am.fail(e.msg, option=e.option)
 
         if action == 'failed':
-            self.am.fail('image %s (%s) already exists in status CreateFailed - an earlier import failed (%s). '
+            self.am.fail('image %s (%s) already exists in status %s - an earlier import failed (%s). '
                          'It is not imported again automatically: delete it (alicloud.ecs_images.ecs_image '
                          'state=absent) and run again.'
-                         % (p['name'], existing.get('ImageId'), self.failure_text(existing['ImageId'])),
+                         % (p['name'], existing.get('ImageId'), existing.get('Status'), self.failure_text(existing['ImageId'])),
                          image=normalize_image(existing), image_id=existing.get('ImageId'), task_id='')
 
         if action in ('present', 'join'):

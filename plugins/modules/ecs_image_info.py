@@ -219,8 +219,8 @@ images:
           description: OSS object it was imported from.
           type: str
         progress:
-          description: Copy progress.
-          type: str
+          description: Copy progress of the disk in percent.
+          type: int
         remain_time:
           description: Remaining copy time in seconds.
           type: int
@@ -264,7 +264,7 @@ images:
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
-    ALL_IMAGE_STATUSES, list_images, normalize_image, sort_newest_first,
+    ALL_IMAGE_STATUSES, IMAGE_STATUSES, list_images, normalize_image, sort_newest_first,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import tag_params
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import check_tags
@@ -308,7 +308,7 @@ def main():
         name=dict(type='str', aliases=['image_name']),
         owner=dict(type='str', choices=['system', 'self', 'others', 'marketplace']),
         status=dict(type='list', elements='str',
-                    choices=['Creating', 'Waiting', 'Available', 'UnAvailable', 'CreateFailed', 'Deprecated']),
+                    choices=list(IMAGE_STATUSES)),
         image_family=dict(type='str'),
         architecture=dict(type='str', choices=['i386', 'x86_64', 'arm64']),
         os_type=dict(type='str', choices=['linux', 'windows']),

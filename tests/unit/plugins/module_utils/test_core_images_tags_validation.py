@@ -43,6 +43,31 @@ def test_normalize_image_types_and_keys():
     assert set(img) == expected
 
 
+def test_disk_progress_is_an_int_like_the_image_progress():
+    raw = dict(RAW, DiskDeviceMappings={'DiskDeviceMapping': [{'Device': '/dev/xvda', 'Progress': '100%'},
+                                                               {'Device': '/dev/xvdb', 'Progress': 37}]})
+    img = IM.normalize_image(raw)
+    assert [m['progress'] for m in img['disk_device_mappings']] == [100, 37]
+
+
+def test_status_vocabulary_partitions_the_statuses():
+    groups = (IM.IN_FLIGHT_STATUSES, IM.FAILED_STATUSES, IM.USABLE_STATUSES)
+    assert sorted(s for g in groups for s in g) == sorted(IM.IMAGE_STATUSES)
+    assert IM.ALL_IMAGE_STATUSES.split(',') == list(IM.IMAGE_STATUSES)
+    assert set(IM.SETTLED_STATUSES) == set(IM.IMAGE_STATUSES) - set(IM.IN_FLIGHT_STATUSES)
+
+
+def test_predict_image_is_the_model_of_the_image_to_be_created():
+    img = IM.predict_image('cn-hangzhou', 'web', 'Creating', description=None, image_family='fam',
+                           architecture='x86_64', tags={'a': 1})
+    assert set(img) == set(IM.normalize_image(RAW))
+    assert img['image_id'] is None and img['name'] == 'web' and img['status'] == 'Creating'
+    assert img['progress'] == 0 and img['description'] == '' and img['region_id'] == 'cn-hangzhou'
+    assert img['owner_alias'] == 'self' and img['usage'] == 'none' and img['is_copied'] is False
+    assert img['tags'] == {'a': '1'} and img['disk_device_mappings'] == [] and img['size'] is None
+    assert IM.predict_image('cn-hangzhou', 'web', 'Available')['progress'] == 100
+
+
 def test_normalize_image_minimal_and_none():
     assert IM.normalize_image(None) is None
     img = IM.normalize_image({'ImageId': 'm-x'})

@@ -61,7 +61,7 @@ def test_run_parallel_runs_regions_at_the_same_time_and_keeps_errors_per_region(
 def test_progress_of_prefers_image_progress_then_slowest_disk():
     assert progress_of(None) is None
     assert progress_of({'progress': 37, 'disk_device_mappings': []}) == 37
-    assert progress_of({'progress': 0, 'disk_device_mappings': [{'progress': '40%'}, {'progress': '25%'}]}) == 25
+    assert progress_of({'progress': 0, 'disk_device_mappings': [{'progress': 40}, {'progress': 25}]}) == 25
     assert progress_of({'progress': 0, 'disk_device_mappings': []}) == 0
 
 
