@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 
 import logging
 
+from .httpd import BaseHandler, ThreadedServer
 from .oss_store import OssError
 
 log = logging.getLogger("ecs_emulator.oss")
@@ -88,12 +89,7 @@ def _canonical_resource(bucket, key, params):
 
 
 def make_oss_server(host, port, state):
-    from .server import BaseHandler, _Server
-
-    class OssHandler(_OssMixin, BaseHandler):
-        pass
-
-    srv = _Server((host, port), OssHandler)
+    srv = ThreadedServer((host, port), OssHandler)
     srv.state = state
     return srv
 
@@ -611,3 +607,7 @@ class _OssMixin:
             _x("IsTruncated", "true" if truncated else "false"), items))
         self._send(200, xml.encode("utf-8"), rid=rid)
         return 200
+
+
+class OssHandler(_OssMixin, BaseHandler):
+    """The OSS listener's handler."""
