@@ -141,6 +141,7 @@ def _resources(state, info, payload, query):
         dump = state.backend.resources() if state.backend is not None else {}
     dump = dict(dump)
     dump.setdefault("oss", state.oss.dump())
+    dump["oss_endpoints"] = (info() or {}).get("oss_endpoints") or {}
     return 200, dump
 
 

@@ -10,3 +10,4 @@ class RequestContext:
     request_id: str
     host: str = "ecs.aliyuncs.com"
     client_token: Optional[str] = None
+    fail_as: Optional[str] = None      # fault image_create_failed / image_unavailable: the new image's end state

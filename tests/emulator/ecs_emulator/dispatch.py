@@ -1,11 +1,15 @@
 """What happens to an authenticated RPC request: faults, STS or ECS, ClientToken replay around the backend call.
 Returns the answer body; never sees HTTP."""
+import random
+import threading
 import time
 
 from .context import RequestContext
 from .errors import ApiError
-from .faults import internal_error, throttling_error, throttling_user_error, unavailable_error
+from .faults import (internal_error, rejected_throttling_error, throttling_error, throttling_user_error,
+                     unavailable_error)
 from .httpd import Dropped
+from .realism import THROTTLE_EVERY
 from .sts import STS_ACTIONS, STS_VERSION
 
 
@@ -28,8 +32,11 @@ def process(state, req, rid, host, entry):
             raise Dropped()
         elif rule.kind == "lost":
             lost = True
+        elif rule.kind in ("image_create_failed", "image_unavailable"):
+            ctx.fail_as = "CreateFailed" if rule.kind == "image_create_failed" else "UnAvailable"
         else:
             err = {"throttling": throttling_error, "throttling_user": throttling_user_error,
+                   "rejected_throttling": rejected_throttling_error,
                    "unavailable": unavailable_error, "internal": internal_error}[rule.kind]()
             if rule.arg:
                 err.retry_after = rule.arg
@@ -37,6 +44,8 @@ def process(state, req, rid, host, entry):
 
     is_sts = action in STS_ACTIONS and (version == STS_VERSION or state.backend is None
                                         or action not in state.backend.actions)
+    if rule is None and not is_sts and state.realism.on("rejected_throttling"):
+        state.throttle.check(account_id)
     if is_sts:
         if delay:
             time.sleep(delay)
@@ -73,7 +82,7 @@ def dispatch_ecs(state, ctx, action, biz, delay=0.0):
         return run()
     key = (ctx.account_id, action, token)
     fp = state.tokens.fingerprint(biz)
-    mode, stored = state.tokens.begin(key, fp)
+    mode, stored = state.tokens.begin(key, fp, documented=state.realism.on("token_codes"))
     if mode == "replay":
         if delay:
             time.sleep(delay)
@@ -84,3 +93,25 @@ def dispatch_ecs(state, ctx, action, biz, delay=0.0):
         return body
     finally:
         state.tokens.finish(key, fp, body)
+
+
+class RejectedThrottling:
+    """Realism rejected_throttling: about one ECS request in THROTTLE_EVERY is refused 400 Rejected.Throttling
+    (seeded; never two in a row for one account, so one retry gets through)."""
+
+    def __init__(self, seed=0):
+        self._lock = threading.Lock()
+        self._seed = seed
+        self.reset()
+
+    def reset(self):
+        with self._lock:
+            self._rng = random.Random("rejected_throttling-%s" % self._seed)
+            self._last = {}
+
+    def check(self, account_id):
+        with self._lock:
+            hit = self._rng.random() < 1.0 / THROTTLE_EVERY and not self._last.get(account_id)
+            self._last[account_id] = hit
+        if hit:
+            raise rejected_throttling_error()

@@ -1,7 +1,8 @@
 """Fault injection rules (see docs/dev/ARCHITECTURE.md, "Fault SPEC").
 
 SPEC: rules separated by ``;``, each ``ACTION=KIND[:ARG][*COUNT][@PROB]``; ACTION is an API action or ``*``.
-Kinds: throttling, throttling_user, unavailable, internal, slow:SECONDS, drop, lost.
+Kinds: throttling, throttling_user, rejected_throttling, unavailable, internal, slow:SECONDS, drop, lost,
+image_create_failed, image_unavailable (the call succeeds; the image it makes ends CreateFailed / UnAvailable).
 ``throttling`` and ``throttling_user`` accept an optional ARG: a value for the ``x-acs-retry-after`` header
 (milliseconds), which makes alibabacloud SDKs raise ThrottlingException.
 """
@@ -11,7 +12,8 @@ import threading
 
 from .errors import ApiError
 
-KINDS = ("throttling", "throttling_user", "unavailable", "internal", "slow", "drop", "lost")
+KINDS = ("throttling", "throttling_user", "rejected_throttling", "unavailable", "internal", "slow", "drop", "lost",
+         "image_create_failed", "image_unavailable")
 
 _RULE_RE = re.compile(r"^(?P<action>\*|[A-Za-z][A-Za-z0-9]*)=(?P<kind>[a-z_]+)(?::(?P<arg>[0-9]+(?:\.[0-9]+)?))?"
                       r"(?:\*(?P<count>[0-9]+))?(?:@(?P<prob>[0-9]*\.?[0-9]+))?$")
@@ -54,7 +56,7 @@ def parse_spec(spec):
             if arg is None:
                 raise FaultSpecError("bad fault rule %r: slow needs SECONDS, e.g. slow:2.5" % text)
             arg = float(arg)
-        elif kind in ("throttling", "throttling_user"):
+        elif kind in ("throttling", "throttling_user", "rejected_throttling"):
             arg = int(float(arg)) if arg is not None else None
         elif arg is not None:
             raise FaultSpecError("bad fault rule %r: %s takes no argument" % (text, kind))
@@ -117,6 +119,10 @@ def throttling_error():
 
 def throttling_user_error():
     return ApiError(400, "Throttling.User", "Request was denied due to user flow control.")
+
+
+def rejected_throttling_error():
+    return ApiError(400, "Rejected.Throttling", "Request was denied due to request throttling.")
 
 
 def unavailable_error():

@@ -22,8 +22,9 @@ class ClientTokenStore:
         items = sorted((k, v) for k, v in params.items() if k not in COMMON_PARAMS)
         return hashlib.sha256(json.dumps(items, ensure_ascii=False).encode("utf-8")).hexdigest()
 
-    def begin(self, key, fingerprint):
-        """Returns ('new', None), ('replay', body) or raises the cloud's error."""
+    def begin(self, key, fingerprint, documented=False):
+        """Returns ('new', None), ('replay', body) or raises the cloud's error (``documented``: realism token_codes,
+        the codes of the ECS error tables: 403 InvalidParamter.Conflict (sic) and 403 LastTokenProcessing)."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -31,8 +32,13 @@ class ClientTokenStore:
                 return "new", None
             fp, body = entry
             if fp != fingerprint:
+                if documented:
+                    raise ApiError(403, "InvalidParamter.Conflict", "The specified ClientToken was used with other "
+                                   "parameters.")
                 raise ApiError(400, "IdempotentParameterMismatch", "The request is retried with updated parameters.")
             if body is self.PROCESSING:
+                if documented:
+                    raise ApiError(403, "LastTokenProcessing", "The last token request is processing.")
                 raise ApiError(403, "IdempotentProcessing",
                                "The previous idempotent request(s) is still processing.")
             return "replay", copy.deepcopy(body)

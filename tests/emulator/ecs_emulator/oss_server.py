@@ -88,9 +88,12 @@ def _canonical_resource(bucket, key, params):
     return res
 
 
-def make_oss_server(host, port, state):
+def make_oss_server(host, port, state, region=None):
+    """The OSS server; ``region``: the region whose endpoint it is (realism oss_region_endpoints: a bucket of
+    another region is refused there), None for a server that reaches every bucket."""
     srv = ThreadedServer((host, port), OssHandler)
     srv.state = state
+    srv.oss_region = region
     return srv
 
 
@@ -176,6 +179,13 @@ class _OssMixin:
             entry["signature"] = "oss-v1" if account else None
             if bucket and b is None and action not in ("PutBucket",):
                 raise OssError(404, "NoSuchBucket", "The specified bucket does not exist.", BucketName=bucket)
+            endpoint_region = getattr(self.server, "oss_region", None)
+            if b is not None and endpoint_region and b.region != endpoint_region \
+                    and self.state.realism.on("oss_region_endpoints"):
+                # one endpoint per region: the bucket must be addressed through its own region's endpoint
+                raise OssError(403, "AccessDenied", "The bucket you are attempting to access must be addressed "
+                               "using the specified endpoint. Please send all future requests to this endpoint.",
+                               Bucket=bucket, Endpoint="oss-%s.aliyuncs.com" % b.region)
             if b is not None and (account is None or b.owner_account_id != account["account_id"]):
                 raise OssError(403, "AccessDenied", "You have no right to access this object because of bucket acl.")
             self._route(action, b, key, params, body, rid, account)

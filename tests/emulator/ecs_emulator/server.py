@@ -6,6 +6,7 @@ Layout (like moto): ``backend/`` holds the resource models and state machines; t
 STS or ECS, ClientToken replay), ``ecs_http`` (the RPC listener), ``admin`` (admin API route table),
 ``oss_server`` (OSS protocol), ``state`` (what the listeners share), ``requestlog``, ``idempotency``.
 """
+import selectors
 import threading
 
 from .ecs_http import EcsHandler
@@ -29,24 +30,43 @@ class Emulator:
         self._ecs.state = self.state
         self._ecs.emulator_info = self.info
         self.port = self._ecs.server_address[1]
-        self._oss = make_oss_server(host, oss_port, self.state)
+        # OSS: the main port is the endpoint of the fixture's first region; one more port per region (realism
+        # oss_region_endpoints: a bucket is reached only through its own region's endpoint), all served by one thread
+        default_region = self.state.default_region()
+        self._oss = make_oss_server(host, oss_port, self.state, region=default_region)
         self.oss_port = self._oss.server_address[1]
+        self._oss_regions = {default_region: self._oss}
+        for reg in self.state.fixture.get("regions") or []:
+            if reg["region_id"] not in self._oss_regions:
+                self._oss_regions[reg["region_id"]] = make_oss_server(host, 0, self.state, region=reg["region_id"])
+        self._oss_stop = threading.Event()
         self._threads = []
 
     def start(self):
-        for srv, name in ((self._ecs, "ecs"), (self._oss, "oss")):
-            t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2},
-                                 name="ecs-emulator-" + name, daemon=True)
+        for target, kwargs, name in ((self._ecs.serve_forever, {"poll_interval": 0.2}, "ecs"),
+                                     (self._serve_oss, {}, "oss")):
+            t = threading.Thread(target=target, kwargs=kwargs, name="ecs-emulator-" + name, daemon=True)
             t.start()
             self._threads.append(t)
         return self
 
+    def _serve_oss(self):
+        """One thread accepting on every OSS port (each request is then handled in its own thread)."""
+        with selectors.DefaultSelector() as sel:
+            for srv in self._oss_regions.values():
+                sel.register(srv, selectors.EVENT_READ, srv)
+            while not self._oss_stop.is_set():
+                for key, _events in sel.select(0.2):
+                    key.data._handle_request_noblock()   # pylint: disable=protected-access
+
     def stop(self):
-        for srv in (self._ecs, self._oss):
-            srv.shutdown()
-            srv.server_close()
+        self._ecs.shutdown()
+        self._oss_stop.set()
         for t in self._threads:
             t.join(timeout=5)
+        self._ecs.server_close()
+        for srv in self._oss_regions.values():
+            srv.server_close()
         self._threads = []
 
     def __enter__(self):
@@ -63,6 +83,11 @@ class Emulator:
     @property
     def oss_endpoint(self):
         return "http://%s:%d" % (self.host, self.oss_port) if self.oss_port else None
+
+    @property
+    def oss_endpoints(self):
+        """Region -> OSS endpoint (the region's own port; the default region's is ``oss_endpoint``)."""
+        return {r: "http://%s:%d" % (self.host, srv.server_address[1]) for r, srv in self._oss_regions.items()}
 
     @property
     def admin_url(self):
@@ -96,7 +121,7 @@ class Emulator:
     def info(self):
         return {"ecs_endpoint": self.ecs_endpoint, "oss_endpoint": self.oss_endpoint, "admin_url": self.admin_url,
                 "time_scale": self.state.clock.time_scale, "seed": self.state.seed,
-                "realism": self.state.realism.as_dict(),
+                "realism": self.state.realism.as_dict(), "oss_endpoints": self.oss_endpoints,
                 "backend": self.state.backend is not None}
 
 

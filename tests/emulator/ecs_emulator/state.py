@@ -11,6 +11,7 @@ from .clock import Clock
 from .faults import FaultInjector
 from .idempotency import ClientTokenStore
 from .oss_store import OssStore
+from .dispatch import RejectedThrottling
 from .realism import Realism
 from .requestlog import RequestLog
 from .sts import StsService
@@ -51,6 +52,7 @@ class EmulatorState:
     def __init__(self, fixture=None, time_scale=1.0, seed=0, faults=None, realism_off=None):
         self.fixture_source = fixture
         self.realism = Realism(off=realism_off)
+        self.throttle = RejectedThrottling(seed)
         self.seed = seed
         self.clock = Clock(time_scale)
         self.lock = threading.RLock()          # serialises backend dispatch
@@ -72,6 +74,7 @@ class EmulatorState:
             self.oss = OssStore.from_fixture(self.fixture.get("oss"), self.accounts)
             self.sts = StsService(self.accounts)
             self.realism.reset(self.fixture)
+            self.throttle.reset()
             self.backend = self._make_backend()
             self.log.clear()
             self.tokens.clear()

@@ -14,10 +14,10 @@ import uuid
 
 VARIABLES = ("test_region", "test_region_2", "test_instance_running", "test_instance_stopped", "test_account_id",
              "test_second_account_id", "test_second_account", "test_oss_bucket", "test_oss_objects",
-             "test_export_bucket", "test_public_image_id", "test_key_pair_name", "test_share_account_ids",
-             "test_marketplace_derived_image_id", "test_vswitch_id", "test_vswitch_id_2", "test_security_group_id",
-             "test_security_group_id_2", "test_instance_type", "test_instance_type_arm", "test_arm_image_id",
-             "test_resource_prefix",
+             "test_export_bucket", "test_oss_endpoints", "test_public_image_id", "test_key_pair_name",
+             "test_share_account_ids", "test_marketplace_derived_image_id", "test_vswitch_id", "test_vswitch_id_2",
+             "test_security_group_id", "test_security_group_id_2", "test_instance_type", "test_instance_type_arm",
+             "test_arm_image_id", "test_resource_prefix",
              "emulator", "emulator_admin")
 
 
@@ -110,6 +110,8 @@ def test_vars(resources, accounts, admin_url, prefix=None):
         "test_oss_bucket": bucket["name"] if bucket else None,
         "test_oss_objects": {k: objects.get(k) for k in ("raw", "vhd", "qcow2", "corrupt")},
         "test_export_bucket": export_bucket,
+        # region -> the emulator's OSS endpoint of that region (one endpoint per region, as on the cloud)
+        "test_oss_endpoints": resources.get("oss_endpoints") or {},
         "test_public_image_id": public_id,
         "test_key_pair_name": key_pair,
         "test_share_account_ids": _share_account_ids(resources, accounts, (primary["account_id"], second["account_id"])),

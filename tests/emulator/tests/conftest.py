@@ -13,6 +13,7 @@ for _var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_prox
 import pytest  # noqa: E402
 
 from ecs_emulator import testing  # noqa: E402
+from ecs_emulator.realism import DOCUMENTED  # noqa: E402
 from ecs_emulator.server import start_emulator  # noqa: E402
 
 TIME_SCALE = float(os.environ.get("ECS_EMULATOR_TEST_TIME_SCALE", "0.001"))
@@ -21,7 +22,7 @@ TIME_SCALE = float(os.environ.get("ECS_EMULATOR_TEST_TIME_SCALE", "0.001"))
 @pytest.fixture(scope="session")
 def _emulator_session():
     # realism behaviours off for the plain state-machine tests; test_realism*.py turn single ones on
-    emu = start_emulator(time_scale=TIME_SCALE, seed=0, realism_off="all")
+    emu = start_emulator(time_scale=TIME_SCALE, seed=0, realism_off=DOCUMENTED)
     yield emu
     emu.stop()
 

@@ -7,7 +7,7 @@ import pytest
 
 from ecs_emulator import testing
 from ecs_emulator.backend.testkit import Harness, load_default_fixture
-from ecs_emulator.realism import BEHAVIOURS, NAMES, Realism, RealismError, parse_names
+from ecs_emulator.realism import BEHAVIOURS, NAMES, UNCONFIRMED, Realism, RealismError, parse_names
 from ecs_emulator.server import start_emulator
 
 EMU_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -50,7 +50,8 @@ def test_defaults_start_off_fixture_admin_and_reset():
 
 def test_harness_default_is_all_off_and_switchable():
     h = Harness()
-    assert not any(h.backend.realism.as_dict().values())
+    assert not any(v for n, v in h.backend.realism.as_dict().items() if n not in UNCONFIRMED)
+    assert h.backend.realism.on("image_id_list") and not h.backend.realism.on("copy_source_busy")
     h.realism({"usable_lag": True})
     assert h.backend.realism.on("usable_lag")
     assert Harness(realism_off=()).backend.realism.on("usable_lag")

@@ -132,6 +132,25 @@ class ComputeActions:
             raise ApiError(403, "InstanceLockedForSecurity", "The specified operation is denied as your instance "
                            "is locked for security reasons.")
 
+    def check_settled(self, inst, now, action, status=403):
+        """Realism transient_conflict: shortly after a stop/start or a system disk replacement ended, the instance
+        still refuses operations (the cloud's provider retries these codes)."""
+        if not self.real("transient_conflict") or now >= inst.settle_until:
+            return
+        if inst.settle_kind == "replace":
+            if action == "StartInstance":
+                raise ApiError(403, "InvalidOperation.Conflict", "The operation conflicts with an operation in "
+                               "progress on the instance (system disk replacement); try again later.")
+            raise ApiError(403, "OperationConflict", "Request was denied due to conflict with a previous request.")
+        raise ApiError(status, "IncorrectInstanceStatus", "The current status of the instance does not support "
+                       "this operation (its last %s has just ended)." % inst.settle_kind)
+
+    def _settle(self, inst, kind, when):
+        delay = self.real_delay("transient_conflict")
+        if delay > 0:
+            inst.settle_until, inst.settle_kind = when + delay, kind
+            self.tick_at(inst.settle_until)
+
     def act_StopInstance(self, ctx, p, now):
         inst = self.find_instance(ctx, p, p.str("InstanceId", required=True))
         force = p.bool("ForceStop", False)
@@ -142,7 +161,12 @@ class ComputeActions:
         if inst.current_status(now) != "Running" or inst.operation_locks():
             raise ApiError(403, "IncorrectInstanceStatus", 'The current status of the instance (%s) does not '
                            'support this operation; StopInstance needs "Running".' % inst.current_status(now))
+        self.check_settled(inst, now, "StopInstance")
         self.dry_run(p)
+        if mode is None:
+            # pay-as-you-go VPC instances stop in economical mode unless told (realism stopped_mode)
+            economical = self.real("stopped_mode") and inst.charge_type == "PostPaid"
+            mode = "StopCharging" if economical else "KeepCharging"
         dur = self.duration("StopInstance") * (0.5 if force else 1.0)
         job = Job("stop", now, now, now + dur, self.durations["StopInstance"], handler=self._finish_power,
                   data={"instance": inst, "target": "Stopped", "mode": mode or "KeepCharging"})
@@ -158,6 +182,12 @@ class ComputeActions:
             raise ApiError(403, "IncorrectInstanceStatus", 'The current status of the instance (%s) does not '
                            'support this operation; StartInstance needs "Stopped" with no operation in progress.'
                            % inst.current_status(now))
+        self.check_settled(inst, now, "StartInstance")
+        if self.real("stopped_mode") and inst.no_stock:
+            if not p.bool("DryRun", False):
+                inst.no_stock = False      # the stock comes back: a later start succeeds
+            raise ApiError(403, "OperationDenied.NoStock", "The resource is out of stock in the specified zone; "
+                           "the instance was stopped in economical mode (StopCharging). Please try again later.")
         self.dry_run(p)
         dur = self.duration("StartInstance")
         job = Job("start", now, now, now + dur, self.durations["StartInstance"], handler=self._finish_power,
@@ -172,8 +202,11 @@ class ComputeActions:
         if inst.status == "Running":
             inst.start_time = job.end
             inst.stopped_mode = "Not-applicable"
+            inst.no_stock = False
         else:
             inst.stopped_mode = job.data.get("mode", "KeepCharging")
+            inst.no_stock = inst.stopped_mode == "StopCharging" and self.real("stopped_mode")
+        self._settle(inst, "stop" if inst.status == "Stopped" else "start", job.end)
 
     # ------------------------------------------------------------------------------------ ReplaceSystemDisk
     @staticmethod
@@ -202,6 +235,7 @@ class ComputeActions:
         if inst.current_status(now) != "Stopped" or inst.operation_locks():
             raise ApiError(403, "IncorrectInstanceStatus", 'The current status of the instance (%s) does not support '
                            'this operation; ReplaceSystemDisk needs "Stopped".' % inst.current_status(now))
+        self.check_settled(inst, now, "ReplaceSystemDisk")
         img = self.visible_image(ctx.account_id, inst.region, image_id)
         if img is None:
             raise ApiError(404, "InvalidImageId.NotFound", 'The specified ImageId "%s" does not exist in %s.'
@@ -209,6 +243,10 @@ class ComputeActions:
         if img.current_status(now) not in ("Available", "Deprecated"):
             raise ApiError(400, "IncorrectImageStatus", 'The specified image is "%s", not Available.'
                            % img.current_status(now))
+        self.check_usable(img, now)
+        if self.real("replace_data_snapshots") and any(m.type == "data" for m in img.mappings):
+            raise ApiError(400, "OperationDenied", "The specified image contains data disk snapshots; it cannot be "
+                           "used to replace a system disk.")
         if INSTANCE_TYPES.get(inst.instance_type, (0, 0, "", "x86_64"))[3] != img.architecture:
             raise ApiError(403, "ImageNotSupportInstanceType", "The image architecture %s does not support the "
                            "instance type %s." % (img.architecture, inst.instance_type))
@@ -228,8 +266,8 @@ class ComputeActions:
             raise ApiError(404, "InvalidSystemDiskSize.MoreThanMaxSize", 'The specified "SystemDisk.Size" (%d) '
                            'exceeds %d GiB for %s.' % (size, maximum, sys_disk.category))
         if password is not None and inherit:
-            raise ApiError(400, "InvalidParameter.Conflict", '"Password" must be empty when "PasswordInherit" is '
-                           'true.')
+            raise ApiError(400, "InvalidPasswordParam.Mismatch" if self.real("documented_codes") else
+                           "InvalidParameter.Conflict", '"Password" must be empty when "PasswordInherit" is true.')
         if password is not None:
             self._check_password(password, img.os_type == "windows")
         if key_pair is not None:
@@ -263,6 +301,7 @@ class ComputeActions:
     def _finish_replace(self, job):
         inst, disk, img = job.data["instance"], job.data["disk"], job.data["image"]
         disk.status = "In_use"
+        self._settle(inst, "replace", job.end)
         inst.image_id = img.image_id
         inst.os_type, inst.os_name, inst.os_name_en = img.os_type, img.os_name, img.os_name_en
 

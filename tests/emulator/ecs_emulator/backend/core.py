@@ -7,7 +7,7 @@ import threading
 
 from ..errors import ApiError, missing_parameter
 from ..realism import REALISM_DURATIONS, Realism
-from .models import Disk, Image, Instance, KeyPair, Mapping, Snapshot
+from .models import Disk, Image, Instance, Job, KeyPair, Mapping, Snapshot
 from .util import CreationIndex, IdFactory, Params, REGION_CODES
 
 # Simulated seconds (multiplied by the clock's time scale). Override any of them with the fixture's "durations".
@@ -99,6 +99,8 @@ class BackendCore:
         self.tasks = {}             # id -> Task
         self.key_pairs = {}         # (account, region, name) -> KeyPair
         self.copy_queues = {}       # (account, destination region) -> [Job] in order
+        self.hidden = set()         # realism late_visibility: ids of new images DescribeImages does not list yet
+        self.fail_next = None       # fault image_create_failed / image_unavailable of the call being served
         self._local = threading.local()
         # Caches (DescribeImages): valid while ``epoch`` is unchanged; ``epoch`` moves on every change of state
         # (any action but Describe*/List*, any job that ends, any image added or removed).
@@ -117,6 +119,8 @@ class BackendCore:
             raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url "
                            "and method.")
         with self.serving() as now:
+            fail_as = getattr(ctx, "fail_as", None)
+            self.fail_next = fail_as if (fail_as and self.real("create_failed")) else None
             if action.startswith(READ_ONLY_PREFIXES):
                 return handler(ctx, Params(params), now)
             self.epoch += 1
@@ -150,6 +154,43 @@ class BackendCore:
     def duration(self, action):
         """Real seconds a transition of ``action`` lasts now."""
         return self.clock.scaled(self.durations[action])
+
+    # ------------------------------------------------------------------------------------ realism
+    def real(self, name):
+        """Whether the realism behaviour ``name`` is on (ecs_emulator.realism)."""
+        return self.realism.on(name)
+
+    def real_delay(self, name):
+        """Real seconds of the realism behaviour ``name`` (its simulated duration, scaled); 0 when it is off."""
+        return self.clock.scaled(self.durations[name]) if self.realism.on(name) else 0.0
+
+    def tick_at(self, when, handler=None, **data):
+        """Schedule a state change at real time ``when`` (its end bumps ``epoch``, so cached answers that depend on
+        time-based attributes such as Usable or late visibility are dropped then)."""
+        job = Job("tick", when, when, when, 0, handler=handler, data=data)
+        self.schedule(job)
+        return job
+
+    def hide_new_image(self, img, now):
+        """Realism late_visibility: a new image is missing from DescribeImages for a while."""
+        delay = self.real_delay("late_visibility")
+        if delay > 0:
+            self.hidden.add(img.image_id)
+            self.tick_at(now + delay, handler=lambda job: self.hidden.discard(img.image_id))
+
+    def image_ready(self, img, when):
+        """A create/copy/import ends at ``when``: Usable from then on, or later with realism usable_lag."""
+        delay = self.real_delay("usable_lag")
+        img.usable_at = when + delay
+        if delay > 0:
+            self.tick_at(img.usable_at)
+
+    def check_usable(self, img, now, param="ImageId"):
+        """Realism usable_lag: an image whose Status reads Available but Usable is still false is refused."""
+        if self.real("usable_lag") and img.current_status(now) in ("Available", "Deprecated") \
+                and not img.usable(now):
+            raise ApiError(400, "IncorrectImageStatus", 'The specified image "%s" (%s) is not usable yet '
+                           '(Usable=false).' % (img.image_id, param))
 
     def schedule(self, job):
         heapq.heappush(self._heap, (job.end, next(self._seq), job))
@@ -236,6 +277,7 @@ class BackendCore:
         for acc in list(img.shared_with):
             self.shared_to.get(acc, {}).pop(img.image_id, None)
         self.community.pop(img.image_id, None)
+        self.hidden.discard(img.image_id)
         if img.job is not None:
             img.job.active = False
 
@@ -255,9 +297,12 @@ class BackendCore:
         mapping.snapshot_id = snapshot_id
         self.snap_images.setdefault(snapshot_id, set()).add(img.image_id)
 
-    def visible_image(self, account_id, region, image_id):
-        """An image ``account_id`` can see in ``region`` (own, shared with it, community, system, marketplace)."""
+    def visible_image(self, account_id, region, image_id, listing=False):
+        """An image ``account_id`` can see in ``region`` (own, shared with it, community, system, marketplace).
+        An image being deleted (realism delete_lingers) is seen only when ``listing`` (DescribeImages)."""
         img = self.images.get(image_id)
+        if img is not None and img.deleting and not listing:
+            return None
         if img is not None and img.region == region:
             if img.owner_id == account_id or account_id in img.shared_with or img.is_public:
                 return img
@@ -268,7 +313,7 @@ class BackendCore:
         """The account's custom image ``image_id`` in ``region``; None, or with ``required`` 404
         InvalidImageId.NotFound, when it is not there (system, marketplace and shared images are not one's own)."""
         img = self.images.get(image_id)
-        if img is not None and img.region == region and img.owner_id == account_id:
+        if img is not None and img.region == region and img.owner_id == account_id and not img.deleting:
             return img
         if required:
             raise image_not_found(image_id)

@@ -51,7 +51,8 @@ class ImageActions:
             "Usage": "instance" if img.image_id in in_use else "none",
             "IsSelfShared": "True" if (alias == "self" and (img.shared_with or img.is_public)) else "False",
             "IsCopied": img.is_copied, "IsPublic": img.is_public, "IsSubscribed": False,
-            "IsSupportCloudinit": True, "IsSupportIoOptimized": True, "Usable": True,
+            "IsSupportCloudinit": True, "IsSupportIoOptimized": True,
+            "Usable": img.usable(now) if self.real("usable_lag") else True,
             "LoginAsNonRootSupported": img.alias == "system" and img.os_type == "linux",
             "ProductCode": img.product_code, "SupplierName": img.supplier_name,
             "ResourceGroupId": img.resource_group_id if alias == "self" else "",
@@ -120,7 +121,10 @@ class ImageActions:
         number, size = p.page()
         self.dry_run(p)
 
-        ids = tuple(i.strip() for i in p.str("ImageId", default="").split(",") if i.strip())
+        if self.real("image_id_list"):
+            ids = tuple(i.strip() for i in p.str("ImageId", default="").split(",") if i.strip())
+        else:                             # unconfirmed: the value is one id (a comma list matches nothing)
+            ids = tuple(i for i in (p.str("ImageId", default="").strip(),) if i)
         in_use = self.images_in_use()
         render_cache, query_cache = self.caches()
         key = (acct, region, ids, frozenset(statuses), frozenset(aliases) if aliases is not None else None,
@@ -157,7 +161,7 @@ class ImageActions:
         if ids:
             candidates, seen = [], set()
             for image_id in ids:
-                img = self.visible_image(acct, region, image_id)
+                img = self.visible_image(acct, region, image_id, listing=True)
                 if img is not None and image_id not in seen:
                     seen.add(image_id)
                     candidates.append(img)
@@ -184,6 +188,8 @@ class ImageActions:
                 candidates = list(heapq.merge(others, own, key=attrgetter("creation_time"), reverse=True))
             else:
                 candidates = own
+        if self.hidden:                   # realism late_visibility: new images not listed yet
+            candidates = [i for i in candidates if i.image_id not in self.hidden]
         moving = any(i.job is not None and i.job.active for i in candidates)
         if len(statuses) == len(IMAGE_STATUSES):
             result = candidates
@@ -323,6 +329,7 @@ class ImageActions:
                         for dev, typ, size, snap in sources]
         self._start_create_job(img, now)
         self.add_custom_image(img)
+        self.hide_new_image(img, now)
         return {"ImageId": img.image_id}
 
     @staticmethod
@@ -337,6 +344,7 @@ class ImageActions:
         dur = self.duration("CreateImage")
         job = Job("create", now, now, now + dur, self.durations["CreateImage"], handler=self._finish_create)
         job.data["image"] = img
+        job.data["fail_as"] = self.fail_next       # fault image_create_failed / image_unavailable (realism)
         img.job = job
         self.schedule(job)
         return job
@@ -344,7 +352,9 @@ class ImageActions:
     def _finish_create(self, job):
         img = job.data["image"]
         if self.images.get(img.image_id) is img:
-            img.status = "Available"
+            img.status = job.data.get("fail_as") or "Available"
+            if img.status == "Available":
+                self.image_ready(img, job.end)
 
     def _usable_snapshot(self, ctx, region, snapshot_id, param):
         snap = self.snapshots.get(snapshot_id)
@@ -418,14 +428,16 @@ class ImageActions:
     def _create_from_instance(self, ctx, p, region, attrs, instance_id, now):
         inst = self.instances.get(instance_id)
         if inst is None or inst.account_id != ctx.account_id or inst.region != region:
-            raise ApiError(404, "InvalidInstanceId.NotFound", 'The specified InstanceId "%s" does not exist.'
-                           % instance_id)
+            # the CreateImage error table documents 400 (realism documented_codes); other actions answer 404
+            raise ApiError(400 if self.real("documented_codes") else 404, "InvalidInstanceId.NotFound",
+                           'The specified InstanceId "%s" does not exist.' % instance_id)
         if any(lock.get("LockReason") == "security" for lock in inst.locks):
             raise ApiError(400, "InstanceLockedForSecurity", "The specified operation is denied as your instance "
                            "is locked for security reasons.")
         if inst.current_status(now) not in ("Running", "Stopped") or inst.operation_locks():
             raise ApiError(400, "IncorrectInstanceStatus", "The current status of the instance does not support "
                            "this operation.")
+        self.check_settled(inst, now, "CreateImage", status=400)
         disks = [self.disks[inst.system_disk_id]] + [self.disks[d] for d in inst.data_disk_ids]
         for d in disks:
             if any(s.job is not None and s.job.active and s.source_disk_id == d.disk_id
@@ -450,6 +462,7 @@ class ImageActions:
             img.mappings.append(Mapping(d.device, d.type, d.size, snapshot_id=snap.snapshot_id))
         job.data["snapshots"] = [m.snapshot_id for m in img.mappings]
         self.add_custom_image(img)
+        self.hide_new_image(img, now)
         return {"ImageId": img.image_id}
 
     # ------------------------------------------------------------------------------------ DeleteImage
@@ -480,7 +493,12 @@ class ImageActions:
         region = self.region_of(ctx, p)
         image_id = p.str("ImageId", required=True)
         force = p.bool("Force", False)
-        img = self.own_image(ctx.account_id, region, image_id, required=True)
+        img = self.own_image(ctx.account_id, region, image_id)
+        if img is None:
+            if self.real("delete_unknown_ignored") and self.visible_image(ctx.account_id, region, image_id) is None:
+                self.dry_run(p)
+                return {}               # "If the specified image does not exist, the request is ignored."
+            raise image_not_found(image_id)
         busy = self.image_busy_reason(img, now)
         if busy:
             raise ApiError(*busy)
@@ -491,8 +509,20 @@ class ImageActions:
             raise ApiError(403, "ImageUsingByInstance", "The specified image has been used to create instances, "
                            "or you can use the force parameter to proceed.")
         self.dry_run(p)
-        self.remove_custom_image(img)
+        linger = self.real_delay("delete_lingers")
+        if linger > 0:
+            # still listed for a while (its snapshots still refuse DeleteSnapshot); nothing else finds it
+            img.deleting = True
+            self._drop_name(img)
+            self.tick_at(now + linger, handler=self._finish_delete, image=img)
+        else:
+            self.remove_custom_image(img)
         return {}
+
+    def _finish_delete(self, job):
+        img = job.data["image"]
+        if self.images.get(img.image_id) is img:
+            self.remove_custom_image(img)
 
     # ------------------------------------------------------------------------------------ ModifyImageAttribute
     def act_ModifyImageAttribute(self, ctx, p, now):
@@ -557,6 +587,9 @@ class ImageActions:
                            "region.")
         if src.current_status(now) != "Available":
             raise ApiError(400, "IncorrectImageStatus", "The image not available.")
+        self.check_usable(src, now)
+        if self.real("copy_source_busy") and any(True for _ in self.copy_jobs_from(src.image_id)):
+            raise ApiError(403, "OperationDenied.ImageCopying", "The source image is being copied.")
         name = p.str("DestinationImageName")
         if name is not None:
             self._check_new_name(ctx.account_id, dest, name, "DestinationImageName",
@@ -587,18 +620,23 @@ class ImageActions:
         start = max([now] + [j.end for j in queue])
         dur = self.duration("CopyImage")
         job = Job("copy", now, start, start + dur, self.durations["CopyImage"], handler=self._finish_copy,
-                  data={"image": img, "source_image_id": src.image_id})
+                  data={"image": img, "source_image_id": src.image_id, "fail_as": self.fail_next})
         img.job = job
         queue.append(job)
         self.schedule(job)
         self.add_custom_image(img)
+        self.hide_new_image(img, now)
         return {"ImageId": img.image_id}
 
     def _finish_copy(self, job):
         img = job.data["image"]
         if self.images.get(img.image_id) is not img:
             return
+        if job.data.get("fail_as"):
+            img.status = job.data["fail_as"]
+            return
         img.status = "Available"
+        self.image_ready(img, job.end)
         for m in img.mappings:
             snap = self.new_snapshot(img.owner_id, img.region, m.type, m.size, job.end, image_id=img.image_id)
             snap.creation_time = job.end
@@ -656,8 +694,11 @@ class ImageActions:
         if (add or is_public) and status != "Available":
             raise ApiError(400, "IncorrectImageStatus", 'The image is "%s"; only an Available image can be shared.'
                            % status)
-        if is_public and any(m.encrypted for m in img.mappings):
-            raise ApiError(403, "OperationDeined.EncryptedSnapshot", "An encrypted image cannot be made public.")
+        if (add or is_public):
+            self.check_usable(img, now)
+        if (is_public or (add and self.real("encrypted_share"))) and any(m.encrypted for m in img.mappings):
+            raise ApiError(403, "OperationDeined.EncryptedSnapshot", "An encrypted image cannot be shared or made "
+                           "public.")
         new_set = (set(img.shared_with) - set(remove)) | set(add)
         if len(new_set) > self.quotas["share_accounts_per_image"]:
             raise ApiError(403, "QuotaExceed.ShareImageUser", "The image can be shared with at most %d accounts; "

@@ -78,6 +78,12 @@ class Image:
     features: Dict[str, str] = field(default_factory=dict)
     source: Dict[str, str] = field(default_factory=dict)          # how it was made (instance/snapshot/import/copy)
     job: Optional[Job] = None
+    # realism (ecs_emulator.realism), real times: Usable from usable_at on; DeleteImage done, still listed
+    usable_at: float = 0.0
+    deleting: bool = False
+
+    def usable(self, now):
+        return self.current_status(now) in ("Available", "Deprecated") and now >= self.usable_at
 
     def current_status(self, now):
         if self.job is not None and self.job.active:
@@ -183,6 +189,11 @@ class Instance:
     host_name: str = ""
     description: str = ""
     job: Optional[Job] = None
+    # realism: transient refusals until settle_until (after a power change or a system disk replacement);
+    # no_stock: the next start fails OperationDenied.NoStock (after an economical stop)
+    settle_until: float = 0.0
+    settle_kind: str = ""
+    no_stock: bool = False
 
     def current_status(self, now):
         if self.job is not None and self.job.active:
@@ -214,10 +225,11 @@ class Task:
     error_code: str = ""
     error_msg: str = ""
     related: List[Dict[str, str]] = field(default_factory=list)   # [{Name, Value}] per operation item
+    show_waiting: bool = False    # realism task_waiting: 'Waiting' while the job is queued
 
     def current_status(self, now):
         if self.job is not None and self.job.active:
-            return "Processing"
+            return "Waiting" if (self.show_waiting and self.job.queued(now)) else "Processing"
         return self.status
 
     def progress(self, now):

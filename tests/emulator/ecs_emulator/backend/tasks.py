@@ -3,6 +3,7 @@ import re
 import struct
 
 from ..errors import ApiError, invalid_parameter
+from ..realism import EXPORT_FORMAT_REGIONS
 from .formats import EXPORT_FORMATS, IMPORT_FORMATS, detect_format, synthesize
 from .models import Job, Mapping, Task
 from .util import gib_ceil, iso, paginate, parse_iso
@@ -53,7 +54,8 @@ class TaskActions:
 
     def _new_task(self, account_id, region, action, resource_id, now, job, related):
         task = Task(task_id=self.ids.new("t", region), account_id=account_id, region=region, action=action,
-                    resource_id=resource_id, creation_time=now, job=job, related=related)
+                    resource_id=resource_id, creation_time=now, job=job, related=related,
+                    show_waiting=self.real("task_waiting"))
         self.tasks[task.task_id] = task
         return task
 
@@ -139,7 +141,8 @@ class TaskActions:
         start = now + 0.1 * dur
         end = now + (0.5 * dur if failure else dur)
         job = Job("import", now, start, end, self.durations["ImportImage"] * (0.4 if failure else 0.9),
-                  handler=self._finish_import, outcome="fail" if failure else "ok", data={"image": img})
+                  handler=self._finish_import, outcome="fail" if failure else "ok",
+                  data={"image": img, "fail_as": self.fail_next})
         img.job = job
         related = [{"Name": "OSSBucket", "Value": specs[0]["bucket"]}, {"Name": "OSSObject", "Value": specs[0]["key"]},
                    {"Name": "ImageId", "Value": img.image_id}]
@@ -149,6 +152,7 @@ class TaskActions:
         job.data["task"] = task
         self.schedule(job)
         self.add_custom_image(img)
+        self.hide_new_image(img, now)
         return {"ImageId": img.image_id, "RegionId": region, "TaskId": task.task_id}
 
     def _finish_import(self, job):
@@ -160,9 +164,17 @@ class TaskActions:
             if self.images.get(img.image_id) is img:
                 img.status = "CreateFailed"
             return
+        if job.data.get("fail_as") == "CreateFailed":
+            task.status = "Failed"
+            task.error_code, task.error_msg = "ImportImageFailed", "The image import failed."
+            if self.images.get(img.image_id) is img:
+                img.status = "CreateFailed"
+            return
         task.status = "Finished"
         if self.images.get(img.image_id) is img:
-            img.status = "Available"
+            img.status = job.data.get("fail_as") or "Available"
+            if img.status == "Available":
+                self.image_ready(img, job.end)
             for m in img.mappings:
                 snap = self.new_snapshot(img.owner_id, img.region, m.type, m.size, job.end, image_id=img.image_id)
                 self.set_mapping_snapshot(img, m, snap.snapshot_id)
@@ -187,8 +199,11 @@ class TaskActions:
             raise ApiError(403, "ImageNotSupported", "Images from the marketplace cannot be exported.")
         if any(m.encrypted for m in img.mappings):
             raise ApiError(403, "ImageNotSupported", "Encrypted images cannot be exported.")
+        if self.real("windows_not_exportable") and img.os_type == "windows":
+            raise ApiError(403, "ImageNotSupported", "Windows images cannot be exported.")
         if img.current_status(now) != "Available":
             raise ApiError(400, "IncorrectImageStatus", "The specified Image is not available.")
+        self.check_usable(img, now)
         data = [m for m in img.mappings if m.type == "data"]
         if len(data) > 4 or any(m.size > 500 for m in data):
             raise ApiError(400, "InvalidImage.DiskAmountOrSize", "An exported image may hold at most 4 data disks "
@@ -201,10 +216,16 @@ class TaskActions:
         if len(running) >= self.quotas.get("concurrent_exports", 10):
             raise ApiError(403, "ConcurrentQuotaExceed.ExportImage", "Too many export tasks are running.")
         self.dry_run(p)
+        if self.real("export_format_regions") and region not in EXPORT_FORMAT_REGIONS:
+            fmt = "raw"                   # ImageFormat is honoured only in some regions; RAW elsewhere
         dur = self.duration("ExportImage")
-        job = Job("export", now, now, now + dur, self.durations["ExportImage"], handler=self._finish_export)
+        start = now + self.real_delay("task_waiting")
+        job = Job("export", now, start, start + dur, self.durations["ExportImage"], handler=self._finish_export)
         task = self._new_task(ctx.account_id, region, "ExportImage", image_id, now, job, [])
-        names = export_object_names(prefix, image_id, task.task_id, fmt, len(img.mappings))
+        if self.real("export_object_names"):
+            names = cloud_export_object_names(prefix, image_id, fmt, [m.device for m in img.mappings])
+        else:
+            names = export_object_names(prefix, image_id, task.task_id, fmt, len(img.mappings))
         task.related = [{"Name": "OSSBucket", "Value": bucket_name}, {"Name": "OSSObject", "Value": names[0]},
                         {"Name": "ImageFormat", "Value": fmt}]
         task.related += [{"Name": "OSSObject", "Value": n} for n in names[1:]]
@@ -230,7 +251,7 @@ class TaskActions:
     def render_task(self, t, now):
         status = t.current_status(now)
         return {"TaskId": t.task_id, "TaskAction": t.action, "TaskStatus": status,
-                "SupportCancel": "true" if (t.support_cancel and status == "Processing") else "false",
+                "SupportCancel": "true" if (t.support_cancel and status in ("Processing", "Waiting")) else "false",
                 "CreationTime": iso(t.creation_time, seconds=False),
                 "FinishedTime": iso(t.finished_time, seconds=False) if t.finished_time else "",
                 "ResourceId": t.resource_id}
@@ -298,9 +319,9 @@ class TaskActions:
     def act_CancelTask(self, ctx, p, now):
         region = self.region_of(ctx, p, status=400)
         t = self._task(ctx, p, region)
-        if t.current_status(now) != "Processing" or not t.support_cancel:
-            raise ApiError(403, "IncorrectTaskStatus", 'The task is "%s"; only a Processing task can be cancelled.'
-                           % t.current_status(now))
+        if t.current_status(now) not in ("Processing", "Waiting") or not t.support_cancel:
+            raise ApiError(403, "IncorrectTaskStatus", 'The task is "%s"; only a Waiting or Processing task can be '
+                           'cancelled.' % t.current_status(now))
         self.dry_run(p)
         t.job.active = False
         t.status = "Cancelled"
@@ -318,3 +339,16 @@ def export_object_names(prefix, image_id, task_id, fmt, disks):
     OSSPrefix is empty), then ``..._data<N>.<fmt>`` for data disk N (1-based, in mapping order)."""
     base = "_".join(x for x in (prefix, image_id, task_id) if x)
     return ["%s.%s" % (base, fmt)] + ["%s_data%d.%s" % (base, n, fmt) for n in range(1, disks)]
+
+
+def cloud_export_object_names(prefix, image_id, fmt, devices):
+    """Object names as the cloud writes them (realism export_object_names; unconfirmed, from the provider's
+    cleanup code and the console guide): ``<OSSPrefix>_<ImageId>_system.<ext>`` for the system disk and
+    ``<OSSPrefix>_<ImageId>_data_<device>.<ext>`` (device without /dev/, e.g. xvdb) for each data disk; ``<ext>``
+    is ``raw.tar.gz`` for RAW, else the format."""
+    base = "_".join(x for x in (prefix, image_id) if x)
+    ext = "raw.tar.gz" if fmt == "raw" else fmt
+    out = ["%s_system.%s" % (base, ext)]
+    for dev in devices[1:]:
+        out.append("%s_data_%s.%s" % (base, dev.rsplit("/", 1)[-1], ext))
+    return out

@@ -6,7 +6,7 @@ import os
 from ..clock import Clock
 from ..context import RequestContext
 from ..errors import ApiError
-from ..realism import Realism
+from ..realism import DOCUMENTED, Realism
 
 DEFAULT_FIXTURE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures",
                                "default.json")
@@ -35,8 +35,9 @@ class Harness:
     """``h.call(action, account='primary', region='cn-hangzhou', **params)`` -> response dict (raises ApiError);
     ``h.error(...)`` -> the ApiError a call raises (fails if it succeeds)."""
 
-    def __init__(self, fixture=None, time_scale=1.0, seed=0, realism_off="all"):
-        """``realism_off``: realism behaviours off (default: all, so a test sees the plain state machines; pass
+    def __init__(self, fixture=None, time_scale=1.0, seed=0, realism_off=DOCUMENTED):
+        """``realism_off``: realism behaviours off (default: every documented one, the unconfirmed ones keep their
+        defaults, so a test sees the plain state machines; pass
         ``()`` for the emulator's defaults, or turn single ones on with ``h.realism({"name": True})``)."""
         from ..oss_store import OssStore
         from . import Backend
