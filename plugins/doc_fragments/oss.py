@@ -20,7 +20,11 @@ options:
         C(https://oss-<region>.aliyuncs.com) for the module's region.
       - A value without a scheme gets C(https://). IP endpoints are addressed path-style.
       - OSS is reached with the same credentials as ECS (including an STS token); the checks only read
-        (list, head and ranged get), they never write to the bucket.
+        (list, head and ranged get).
+      - Every OSS request is retried with jittered backoff on HTTP 5xx, throttling (C(SlowDown),
+        C(QpsLimitExceeded), codes containing C(Throttling)) and dropped connections, within the same budget
+        as the ECS calls (at most 8 attempts and 120 seconds per request). An upload is resumed, never sent
+        again from the start, and an object found complete after a lost answer is not uploaded again.
     type: str
 requirements:
   - oss2

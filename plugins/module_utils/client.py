@@ -63,11 +63,24 @@ RETRY_MAX_TRIES = 8
 RETRY_MAX_TOTAL = 120.0
 MAX_PAGES = 1000   # safety net for paginate (100 000 items at 100 per page)
 
+# The one retry rule (docs/dev/ARCHITECTURE.md). Transient for every action: these codes, any code containing
+# 'Throttling' (Throttling, Throttling.User, Rejected.Throttling ...) and any HTTP 5xx answer.
 RETRYABLE_CODES = frozenset([
     'ServiceUnavailable', 'InternalError', 'UnknownError', 'InternalError.Dispatch',
     'IdempotentProcessing', 'LastTokenProcessing', 'OperationConflict',
     'SDK.HttpError', 'SDK.ServerUnreachable', 'SDK.TimeoutError',
 ])
+# Transient only for these actions: the instance is still settling right after a stop, start or system-disk
+# replacement (the Terraform provider retries CreateImage, StopInstance and StartInstance on
+# IncorrectInstanceStatus, and StartInstance after ReplaceSystemDisk on InvalidOperation.Conflict). For any other
+# action these codes are final answers.
+_SETTLING_CODES = ('IncorrectInstanceStatus', 'OperationConflict', 'InvalidOperation.Conflict')
+RETRYABLE_CODES_BY_ACTION = {
+    'CreateImage': _SETTLING_CODES,
+    'StopInstance': _SETTLING_CODES,
+    'StartInstance': _SETTLING_CODES,
+    'ReplaceSystemDisk': _SETTLING_CODES,
+}
 
 # Environment variable names, official names first.
 ENV_NAMES = {
@@ -158,7 +171,7 @@ class ApiError(Exception):
 
     @property
     def retryable(self):
-        return is_retryable(self.code, self.http_status)
+        return is_retryable(self.code, self.http_status, self.action)
 
 
 # A host name that does not resolve (a mistyped region or endpoint) is not a passing fault: never retried.
@@ -174,9 +187,12 @@ def client_error_code(code, message):
     return code
 
 
-def is_retryable(code, http_status=None):
+def is_retryable(code, http_status=None, action=None):
+    """The one retry rule: is this answer transient (retried with backoff, ClientToken kept)?"""
     code = code or ''
-    if code.startswith('Throttling') or code in RETRYABLE_CODES:
+    if 'Throttling' in code or code in RETRYABLE_CODES:
+        return True
+    if action and code in RETRYABLE_CODES_BY_ACTION.get(action, ()):
         return True
     if http_status is not None and 500 <= int(http_status) <= 599:
         return True
@@ -594,7 +610,15 @@ class EcsClient:
         return json.loads(body) if body else {}
 
     # -- public API
-    def call(self, action, params=None, client_token=None, region=None):
+    def call(self, action, params=None, client_token=None, region=None, retry_for=None, give_up=None):
+        """Send ``action`` and return the decoded answer; raise ApiError.
+
+        Transient answers (:func:`is_retryable`) are retried with jittered backoff, with the same ClientToken,
+        for at most ``max_tries`` attempts and ``max_total`` seconds; ``retry_for`` (seconds) replaces both bounds
+        for this call (a module retrying a start within its own timeout). ``give_up(err)`` is asked before each
+        retry of an action-specific refusal (RETRYABLE_CODES_BY_ACTION); True raises ``err`` at once (for
+        example when the instance already reached the state a lost first answer asked for).
+        """
         region = region or self.region
         flat = flatten_params(params)
         flat.setdefault('RegionId', region)
@@ -625,10 +649,12 @@ class EcsClient:
                 err = ApiError(action, 'InvalidResponse', 'response is not JSON: %s' % exc, None, None, flat,
                                attempt)
             self.history.append((action, err.code))
-            if not err.retryable or attempt >= self.max_tries:
+            if not err.retryable or (retry_for is None and attempt >= self.max_tries):
+                raise err
+            if give_up is not None and err.code in RETRYABLE_CODES_BY_ACTION.get(action, ()) and give_up(err):
                 raise err
             delay = backoff_delay(attempt - 1, self.base_delay, self.max_delay)
-            if self._now() - started + delay > self.max_total:
+            if self._now() - started + delay > (self.max_total if retry_for is None else retry_for):
                 raise err
             self._sleep(delay)
 

@@ -132,12 +132,18 @@ def settle_instance(client, instance, timeout, region=None):
                       % instance_id, **POLL)
 
 
-def _call_transition(client, action, params, instance_id, heading, region=None):
-    """StopInstance/StartInstance. These calls take no ClientToken: when a retry after a lost response is
-    refused with IncorrectInstanceStatus because the first call did work (the instance is already in
-    ``heading``), that is success."""
+def _call_transition(client, action, params, instance_id, heading, region=None, retry_for=None):
+    """StopInstance/StartInstance. The client retries the refusals an instance gives while it settles after an
+    earlier stop/start/replacement (IncorrectInstanceStatus, OperationConflict, InvalidOperation.Conflict; see
+    client.RETRYABLE_CODES_BY_ACTION), for ``retry_for`` seconds when given. These calls take no ClientToken:
+    when a retry after a lost response is refused because the first call did work (the instance is already in
+    ``heading``), that is success, and the retries stop as soon as a read shows it."""
+    def arrived(dummy_err):
+        current = describe_instance(client, instance_id, region=region)
+        return current is None or current.get('Status') in heading
+
     try:
-        client.call(action, params, region=region)
+        client.call(action, params, region=region, retry_for=retry_for, give_up=arrived)
     except ApiError as err:
         if err.code != 'IncorrectInstanceStatus' or err.attempts < 2:
             raise
@@ -146,18 +152,27 @@ def _call_transition(client, action, params, instance_id, heading, region=None):
             raise
 
 
-def request_stop(client, instance_id, force_stop=False, region=None):
-    """StopInstance (no wait)."""
+# StopInstance StoppedMode: KeepCharging (standard stop: resources kept, the later start cannot fail for lack of
+# stock) or StopCharging (economical mode: vCPUs and memory released, billing stops, the start may fail).
+STOPPED_MODES = ('KeepCharging', 'StopCharging')
+
+
+def request_stop(client, instance_id, force_stop=False, region=None, stopped_mode=None, retry_for=None):
+    """StopInstance (no wait). ``stopped_mode``: one of STOPPED_MODES, None for the cloud's default (economical
+    mode for pay-as-you-go VPC instances where the account enabled it)."""
     params = {'InstanceId': instance_id}
     if force_stop:
         params['ForceStop'] = True
-    _call_transition(client, 'StopInstance', params, instance_id, ('Stopping', 'Stopped'), region=region)
+    if stopped_mode:
+        params['StoppedMode'] = stopped_mode
+    _call_transition(client, 'StopInstance', params, instance_id, ('Stopping', 'Stopped'), region=region,
+                     retry_for=retry_for)
 
 
-def request_start(client, instance_id, region=None):
-    """StartInstance (no wait)."""
+def request_start(client, instance_id, region=None, retry_for=None):
+    """StartInstance (no wait); transient refusals retried for ``retry_for`` seconds when given."""
     _call_transition(client, 'StartInstance', {'InstanceId': instance_id}, instance_id, ('Starting', 'Running'),
-                     region=region)
+                     region=region, retry_for=retry_for)
 
 
 def stop_instance(client, instance_id, timeout, force_stop=False, region=None):

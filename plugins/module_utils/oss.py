@@ -14,8 +14,11 @@ __metaclass__ = type
 
 import os
 import re
+import time
 import traceback
 
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import (
+    RETRY_BASE_DELAY, RETRY_MAX_DELAY, RETRY_MAX_TOTAL, RETRY_MAX_TRIES, backoff_delay, is_retryable)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError
 
 try:
@@ -198,25 +201,147 @@ def oss_error_text(err):
     return ' '.join(text.split())
 
 
-class OssClient:
-    """Thin oss2 wrapper bound to one endpoint and one auth object (from ``AlicloudModule.oss_auth()``)."""
+# ------------------------------------------------------------------------------------------------ retries
 
-    def __init__(self, auth, endpoint, connect_timeout=10):
+# OSS answers that mean "try again" besides any 5xx and any code containing 'Throttling' (client.is_retryable)
+OSS_RETRYABLE_CODES = ('SlowDown', 'QpsLimitExceeded', 'RequestTimeout', 'RequestTimeTooSkewed')
+# A host name that does not resolve is a mistyped endpoint, not a passing fault
+_UNRESOLVABLE_HOST_TEXTS = ('Name or service not known', 'nodename nor servname provided',
+                            'No address associated with hostname', 'getaddrinfo failed')
+
+
+def oss_retryable(err):
+    """Is this oss2 exception transient? Dropped or refused connections and timeouts (oss2 RequestError), any
+    5xx, throttling (a code containing 'Throttling', SlowDown, QpsLimitExceeded) and request timeouts. Same
+    rule as the ECS call path (client.is_retryable) plus the OSS codes."""
+    if not isinstance(err, oss2_exceptions.OssError):
+        return False
+    if err.__class__.__name__ == 'RequestError':
+        text = str(getattr(err, 'exception', '') or err)
+        return not any(t in text for t in _UNRESOLVABLE_HOST_TEXTS)
+    code = getattr(err, 'code', '') or ''
+    status = getattr(err, 'status', None)
+    if code in OSS_RETRYABLE_CODES:
+        return True
+    try:
+        status = int(status) if status is not None else None
+    except (TypeError, ValueError):
+        status = None
+    return is_retryable(code, status if status and status > 0 else None) and not code.startswith('SDK.')
+
+
+class OssRetry:
+    """The retry budget of one module's OSS requests, the same as the ECS call path's (jittered backoff, at most
+    RETRY_MAX_TRIES attempts and RETRY_MAX_TOTAL seconds per request). Counts requests and retries."""
+
+    def __init__(self, max_tries=RETRY_MAX_TRIES, max_total=RETRY_MAX_TOTAL, base_delay=RETRY_BASE_DELAY,
+                 max_delay=RETRY_MAX_DELAY, sleep=time.sleep, now=time.monotonic):
+        self.max_tries = max_tries
+        self.max_total = max_total
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.calls = 0
+        self.retries = 0
+        self._sleep = sleep
+        self._now = now
+        self._depth = 0
+
+    def run(self, send, before_retry=None):
+        """``send()`` until it returns or raises a non-transient error. ``before_retry(err)`` may return
+        ``(True, value)`` to stop with ``value`` (the first attempt did take effect, its answer was lost).
+        Inside another run (a request made by a retried operation) ``send`` is called once: one budget, never
+        retries of retries."""
+        if self._depth:
+            return send()
+        started = self._now()
+        attempt = 0
+        while True:
+            attempt += 1
+            self.calls += 1
+            if attempt > 1:
+                self.retries += 1
+            try:
+                self._depth += 1
+                try:
+                    return send()
+                finally:
+                    self._depth -= 1
+            except oss2_exceptions.OssError as err:
+                if not oss_retryable(err) or attempt >= self.max_tries:
+                    raise
+                delay = backoff_delay(attempt - 1, self.base_delay, self.max_delay)
+                if self._now() - started + delay > self.max_total:
+                    raise
+                self._sleep(delay)
+                if before_retry is not None:
+                    stop, value = before_retry(err)
+                    if stop:
+                        return value
+
+
+def _rewindable(data):
+    """A request body that can be sent again as it is (None, bytes, text)."""
+    return data is None or isinstance(data, (bytes, str))
+
+
+_BUCKET_CLASS = []
+
+
+def retrying_bucket_class():
+    """oss2.Bucket whose every request (HEAD, GET, LIST, PUT, multipart calls, also those oss2 makes inside
+    resumable_upload) goes through the instance's OssRetry. A request whose body is a stream (a part read from
+    a file) is not re-sent by this layer: a stream cannot be replayed; resumable_upload_retrying resumes the
+    upload instead (parts already uploaded are not sent again)."""
+    if not _BUCKET_CLASS:
+        class RetryingBucket(oss2.Bucket):
+            retry = None
+
+            def _do(self, method, bucket_name, key, **kwargs):
+                send = super(RetryingBucket, self)._do
+                if self.retry is None or not _rewindable(kwargs.get('data')):
+                    if self.retry is not None and not self.retry._depth:
+                        self.retry.calls += 1
+                    return send(method, bucket_name, key, **kwargs)
+                return self.retry.run(lambda: send(method, bucket_name, key, **kwargs))
+
+        _BUCKET_CLASS.append(RetryingBucket)
+    return _BUCKET_CLASS[0]
+
+
+def resumable_upload_retrying(bucket, key, filename, retry, done=None, **kwargs):
+    """oss2.resumable_upload, resumed (never restarted) after a transient error within ``retry``'s budget: the
+    checkpoint store keeps the parts already uploaded, so a retry sends only what is missing. ``done()`` is asked
+    before a retry: True when the object is already there (a lost answer to the last request)."""
+    def before_retry(dummy_err):
+        return (True, None) if done is not None and done() else (False, None)
+    return retry.run(lambda: oss2.resumable_upload(bucket, key, filename, **kwargs), before_retry=before_retry)
+
+
+class OssClient:
+    """Thin oss2 wrapper bound to one endpoint and one auth object (from ``AlicloudModule.oss_auth()``).
+    Every request is retried on transient answers (see :class:`OssRetry`); ``calls`` counts them all."""
+
+    def __init__(self, auth, endpoint, connect_timeout=10, retry=None):
         self.auth = auth
         self.endpoint = endpoint
         self.connect_timeout = connect_timeout
-        self.calls = 0
+        self.retry = retry or OssRetry()
         self._buckets = {}
+
+    @property
+    def calls(self):
+        return self.retry.calls
 
     def bucket(self, name):
         if name not in self._buckets:
-            self._buckets[name] = oss2.Bucket(self.auth, self.endpoint, name, connect_timeout=self.connect_timeout,
-                                              enable_crc=False)
+            bucket = retrying_bucket_class()(self.auth, self.endpoint, name, connect_timeout=self.connect_timeout,
+                                             enable_crc=False)
+            bucket.retry = self.retry
+            self._buckets[name] = bucket
         return self._buckets[name]
 
     def check_bucket(self, name, option='oss_bucket'):
         """Raise OssCheckError when the bucket does not exist or cannot be listed."""
-        self.calls += 1
         try:
             self.bucket(name).list_objects(max_keys=1)
         except oss2_exceptions.NoSuchBucket:
@@ -227,7 +352,6 @@ class OssClient:
 
     def head(self, bucket, key):
         """Object size in bytes, or None when the object does not exist."""
-        self.calls += 1
         try:
             result = self.bucket(bucket).head_object(key)
         except oss2_exceptions.NotFound:
@@ -235,9 +359,16 @@ class OssClient:
         return int(result.content_length)
 
     def read_range(self, bucket, key, start, end):
-        """Bytes start..end (inclusive)."""
-        self.calls += 1
-        return self.bucket(bucket).get_object(key, byte_range=(start, end)).read()
+        """Bytes start..end (inclusive). The body is read inside the retried request, so a connection dropped
+        while reading it is retried too."""
+        def send():
+            try:
+                return self.bucket(bucket).get_object(key, byte_range=(start, end)).read()
+            except oss2_exceptions.OssError:
+                raise
+            except Exception as exc:   # requests' ChunkedEncodingError/ConnectionError while streaming the body
+                raise oss2_exceptions.RequestError(exc)
+        return self.retry.run(send)
 
     def sniff(self, bucket, key, size):
         """Format of an object of ``size`` bytes, from a ranged read of its head and its tail."""
@@ -256,7 +387,6 @@ class OssClient:
         keys = []
         marker = ''
         while True:
-            self.calls += 1
             result = self.bucket(bucket).list_objects(prefix=prefix, marker=marker, max_keys=1000)
             keys.extend(o.key for o in result.object_list)
             if not result.is_truncated or not result.next_marker:

@@ -94,6 +94,22 @@ options:
         instance.
     type: bool
     default: false
+  stopped_mode:
+    description:
+      - How the module stops a Running instance (C(StoppedMode) of C(StopInstance)). Only used when the module
+        stops the instance.
+      - V(KeepCharging) (standard stop) keeps the instance's vCPUs, memory and public IP address while it is
+        stopped, so the start after the replacement cannot fail for lack of stock in the zone; the instance type
+        is still billed for those minutes. The cloud documentation advises this mode before a system-disk
+        replacement.
+      - V(StopCharging) (economical mode, pay-as-you-go VPC instances only) releases vCPUs and memory and stops
+        their billing while the instance is stopped, but the start can then fail when the zone has no stock of
+        the instance type left (the instance stays Stopped; rerun with O(start=true) later), and a public IP
+        address that is not an EIP may change. Without this option the cloud would use economical mode for such
+        instances when the account enabled it, which is why the module does not leave it to the cloud.
+    type: str
+    choices: [KeepCharging, StopCharging]
+    default: KeepCharging
   start:
     description:
       - Whether to start the instance after the replacement.
@@ -118,6 +134,9 @@ options:
   wait_timeout:
     description:
       - How many seconds the whole task may spend waiting (stop, replacement and start together).
+      - Also bounds the retries of the refusals an instance gives for a short while after a stop, a start or a
+        replacement (C(IncorrectInstanceStatus), C(OperationConflict), C(InvalidOperation.Conflict)): the
+        replacement and the start are retried with backoff until this time is used up.
     type: int
     default: 900
 notes:
@@ -144,6 +163,14 @@ EXAMPLES = r'''
     password: "{{ vault_root_password }}"
     system_disk_size: 60
     stop: true
+
+- name: Re-image a pay-as-you-go instance stopped in economical mode (cheaper, but the start may find no stock)
+  alicloud.ecs_images.ecs_disk_replace:
+    instance_id: i-bp1example0000000001
+    image_id: m-bp1example0000000002
+    key_pair_name: ops-key
+    stop: true
+    stopped_mode: StopCharging
 
 - name: Keep the password baked into the image; leave the instance stopped
   alicloud.ecs_images.ecs_disk_replace:
@@ -263,6 +290,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances impo
     request_start,
     request_stop,
     settle_instance,
+    STOPPED_MODES,
     wait_instance,
     wait_system_disk_replaced,
 )
@@ -378,7 +406,8 @@ class Replacer:
             if plan['stop']:
                 step = 'stop'
                 request_stop(self.client, self.instance_id, force_stop=self.params['force_stop'],
-                             region=self.region)
+                             stopped_mode=self.params['stopped_mode'], region=self.region,
+                             retry_for=self.remaining())
                 self.done.append('stop')
                 instance = wait_instance(self.client, self.instance_id, 'Stopped', self.remaining(),
                                          region=self.region, leaving='Running')
@@ -387,7 +416,8 @@ class Replacer:
                 params = {'InstanceId': self.instance_id, 'ImageId': self.image_id,
                           'SystemDisk.Size': plan['system_disk_size']}
                 params.update(login_params(self.params))
-                resp = self.client.call('ReplaceSystemDisk', params, client_token=True, region=self.region)
+                resp = self.client.call('ReplaceSystemDisk', params, client_token=True, region=self.region,
+                                        retry_for=self.remaining())
                 self.new_disk_id = resp.get('DiskId')
                 self.done.append('replace')
                 if wait or plan['start']:
@@ -395,7 +425,7 @@ class Replacer:
                                                                self.image_id, self.remaining(), region=self.region)
             if plan['start']:
                 step = 'start'
-                request_start(self.client, self.instance_id, region=self.region)
+                request_start(self.client, self.instance_id, region=self.region, retry_for=self.remaining())
                 self.done.append('start')
                 instance = None
                 if wait:
@@ -470,6 +500,7 @@ def main():
         system_disk_size=dict(type='int'),
         stop=dict(type='bool', default=False),
         force_stop=dict(type='bool', default=False),
+        stopped_mode=dict(type='str', default='KeepCharging', choices=list(STOPPED_MODES)),
         start=dict(type='bool'),
         force=dict(type='bool', default=False),
         wait=dict(type='bool', default=True),

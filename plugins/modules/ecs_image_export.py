@@ -271,7 +271,6 @@ class Exporter:
         bucket = oss.bucket(self.p['oss_bucket'])
         keys, modified, marker = [], {}, ''
         while True:
-            oss.calls += 1
             res = bucket.list_objects(prefix=list_prefix(self.p['image_id'], self.prefix), marker=marker,
                                       max_keys=1000)
             for o in res.object_list:

@@ -158,7 +158,7 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.oss import (
-    OSS_ARGUMENT_SPEC, oss_client, oss_error_text,
+    OSS_ARGUMENT_SPEC, oss_client, oss_error_text, resumable_upload_retrying,
 )
 
 try:
@@ -180,6 +180,16 @@ def file_md5(path, chunk=8 * 1024 * 1024):
                 break
             digest.update(data)
     return digest.hexdigest()
+
+
+def remote_matches(bucket, key, size, md5):
+    """Is the object already complete (same size and the MD5 this module stores with it)? Asked before an
+    upload is resumed after a transient error: a lost answer to the last request must not upload it again."""
+    try:
+        head = bucket.head_object(key)
+    except oss2.exceptions.NotFound:
+        return False
+    return int(head.content_length) == size and head.headers.get(MD5_META, '') == md5
 
 
 class Progress:
@@ -291,9 +301,11 @@ def main():
     try:
         if not os.path.isdir(checkpoint_dir):
             os.makedirs(checkpoint_dir, 0o700)
-        oss2.resumable_upload(bucket, key, src, store=oss2.ResumableStore(root=checkpoint_dir),
-                              headers={MD5_META: local_md5}, multipart_threshold=p['multipart_threshold'],
-                              part_size=p['part_size'], num_threads=p['threads'], progress_callback=progress)
+        resumable_upload_retrying(bucket, key, src, client.retry,
+                                  done=lambda: remote_matches(bucket, key, local_size, local_md5),
+                                  store=oss2.ResumableStore(root=checkpoint_dir),
+                                  headers={MD5_META: local_md5}, multipart_threshold=p['multipart_threshold'],
+                                  part_size=p['part_size'], num_threads=p['threads'], progress_callback=progress)
     except oss2.exceptions.OssError as err:
         amodule.fail('cannot upload %s to oss_object %s in oss_bucket %s at %s: %s (a rerun resumes the upload)'
                      % (src, key, bucket_name, client.endpoint, oss_error_text(err)))

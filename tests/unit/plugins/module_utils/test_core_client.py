@@ -85,9 +85,61 @@ def test_api_error_names_everything_and_masks_secrets():
     ('Throttling', 400, True), ('Throttling.User', 400, True), ('Throttling.Api', 403, True),
     ('ServiceUnavailable', 503, True), ('InternalError', 500, True), ('UnknownError', 400, True),
     ('SDK.HttpError', None, True), ('SomethingOdd', 502, True), ('InvalidImageId.NotFound', 404, False),
-    ('InvalidParameter', 400, False), ('IncorrectInstanceStatus', 403, False)])
+    ('InvalidParameter', 400, False), ('IncorrectInstanceStatus', 403, False),
+    ('Rejected.Throttling', 400, True), ('Throttling.Resource', 400, True), ('LastTokenProcessing', 403, True),
+    ('InvalidOperation.Conflict', 403, False)])
 def test_retryable_classification(code, status, retry):
     assert C.is_retryable(code, status) is retry
+
+
+@pytest.mark.parametrize('action', ['StartInstance', 'StopInstance', 'ReplaceSystemDisk', 'CreateImage'])
+@pytest.mark.parametrize('code', ['IncorrectInstanceStatus', 'OperationConflict', 'InvalidOperation.Conflict'])
+def test_settling_refusals_are_transient_only_for_instance_actions(action, code):
+    assert C.is_retryable(code, 403, action) is True
+    assert C.is_retryable(code, 403, 'DeleteImage') is (code == 'OperationConflict')
+    assert C.ApiError(action, code, 'm', http_status=403).retryable is True
+
+
+def test_settling_refusal_retried_then_succeeds_with_the_same_token():
+    t = Scripted(err('IncorrectInstanceStatus', 403), err('InvalidOperation.Conflict', 403), {'DiskId': 'd-1'})
+    client, clock = make(t)
+    assert client.call('ReplaceSystemDisk', {'InstanceId': 'i-1'}, client_token=True) == {'DiskId': 'd-1'}
+    assert len(set(r[1]['ClientToken'] for r in t.requests)) == 1 and client.calls == 3
+
+
+def test_settling_refusal_is_final_for_other_actions():
+    t = Scripted(err('IncorrectInstanceStatus', 403))
+    client, clock = make(t)
+    with pytest.raises(C.ApiError):
+        client.call('ModifyInstanceAttribute', {'InstanceId': 'i-1'})
+    assert client.calls == 1
+
+
+def test_retry_for_replaces_the_bounds_of_one_call():
+    t = Scripted(err('IncorrectInstanceStatus', 403))
+    client, clock = make(t, max_tries=3, max_total=5.0)
+    with pytest.raises(C.ApiError) as exc:
+        client.call('StartInstance', {'InstanceId': 'i-1'}, retry_for=300.0)
+    assert exc.value.attempts > 3 and 250 < sum(clock.sleeps) <= 300.0
+    # the default bounds still hold for a call without retry_for
+    client2, clock2 = make(Scripted(err('IncorrectInstanceStatus', 403)), max_tries=3, max_total=5.0)
+    with pytest.raises(C.ApiError):
+        client2.call('StartInstance', {'InstanceId': 'i-1'})
+    assert client2.calls == 3
+
+
+def test_give_up_stops_settling_retries_but_not_throttling_retries():
+    asked = []
+
+    def give_up(error):
+        asked.append(error.code)
+        return True
+    t = Scripted(err('Throttling'), err('IncorrectInstanceStatus', 403), {'ok': 1})
+    client, clock = make(t)
+    with pytest.raises(C.ApiError) as exc:
+        client.call('StartInstance', {'InstanceId': 'i-1'}, give_up=give_up)
+    assert exc.value.code == 'IncorrectInstanceStatus' and exc.value.attempts == 2
+    assert asked == ['IncorrectInstanceStatus']
 
 
 def test_backoff_delay_is_jittered_within_bounds():

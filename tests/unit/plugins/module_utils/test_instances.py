@@ -29,7 +29,7 @@ class FakeClient:
         self.errors = dict(errors or {})
         self.log = []
 
-    def call(self, action, params=None, client_token=None, region=None):  # pylint: disable=unused-argument
+    def call(self, action, params=None, client_token=None, region=None, **kwargs):  # pylint: disable=unused-argument
         self.log.append((action, dict(params or {})))
         if action in self.errors:
             raise self.errors.pop(action)
@@ -91,6 +91,31 @@ def test_incorrect_status_on_first_attempt_is_an_error():
     c = FakeClient(['Running'], errors={'StartInstance': err})
     with pytest.raises(ApiError):
         instances.start_instance(c, 'i-1', timeout=5)
+
+
+def test_stop_sends_the_stopped_mode():
+    c = FakeClient(['Stopped'])
+    instances.request_stop(c, 'i-1', stopped_mode='KeepCharging')
+    assert c.log[0] == ('StopInstance', {'InstanceId': 'i-1', 'StoppedMode': 'KeepCharging'})
+    c = FakeClient(['Stopped'])
+    instances.request_stop(c, 'i-1')
+    assert c.log[0] == ('StopInstance', {'InstanceId': 'i-1'})
+
+
+def test_start_passes_its_retry_budget_and_gives_up_once_the_instance_is_starting():
+    seen = {}
+
+    class Recording(FakeClient):
+        def call(self, action, params=None, client_token=None, region=None, **kwargs):
+            if action == 'StartInstance':
+                seen.update(kwargs)
+            return FakeClient.call(self, action, params, client_token, region)
+    c = Recording(['Stopped', 'Starting'])
+    instances.request_start(c, 'i-1', retry_for=42)
+    assert seen['retry_for'] == 42
+    err = ApiError('StartInstance', 'IncorrectInstanceStatus', 'no', http_status=403)
+    assert seen['give_up'](err) is False      # still Stopped: keep retrying
+    assert seen['give_up'](err) is True       # Starting: a lost first answer did start it
 
 
 def test_start_without_wait_does_not_poll():
