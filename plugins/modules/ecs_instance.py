@@ -633,9 +633,9 @@ def main():
                  % (err, ', '.join(worker.actions) or 'nothing'), api_calls=mod.api_calls, actions=worker.actions,
                  changed=bool(worker.actions))
     except ApiError as err:
-        mod.fail_api(err, msg='ecs_instance failed%s' % (' after: %s' % ', '.join(worker.actions)
-                                                           if worker.actions else ' before any change'),
-                     api_calls=mod.api_calls, actions=worker.actions, changed=bool(worker.actions))
+        done = ' after: %s' % ', '.join(worker.actions) if worker.actions else ' before any change'
+        mod.fail_api(err, msg='ecs_instance failed%s' % done, api_calls=mod.api_calls, actions=worker.actions,
+                     changed=bool(worker.actions))
 
 
 if __name__ == '__main__':

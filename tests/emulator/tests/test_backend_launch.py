@@ -226,9 +226,9 @@ def test_testvars_expose_the_network(h):
 def test_http_lost_run_instances_replayed_by_client_token_and_password_masked(emulator, call, admin):
     from aliyunsdkcore.acs_exception.exceptions import ServerException
 
-    params = dict(RegionId=HZ, ImageId=X86, InstanceType="ecs.g7.large", VSwitchId=VSW_H, SecurityGroupId=SG,
-                  Password="Sup3r-Secret!", ClientToken="tok-launch-1", **{"Tag.1.Key": "http-test",
-                                                                         "Tag.1.Value": "lost"})
+    params = {"RegionId": HZ, "ImageId": X86, "InstanceType": "ecs.g7.large", "VSwitchId": VSW_H,
+              "SecurityGroupId": SG, "Password": "Sup3r-Secret!", "ClientToken": "tok-launch-1",
+              "Tag.1.Key": "http-test", "Tag.1.Value": "lost"}
     with pytest.raises(ServerException) as ei:
         call("RunInstances", DryRun="true", **params)
     assert ei.value.get_error_code() == "DryRunOperation" and ei.value.get_http_status() == 400
