@@ -21,7 +21,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import ta
 SHARE_BATCH_SIZE = 10      # AddAccount.N / RemoveAccount.N: at most 10 per ModifyImageSharePermission call
 SHARE_ACCOUNT_LIMIT = 50   # accounts an image may be shared with in total (default quota)
 
-ACCOUNT_ID_RE = re.compile(r'^[0-9]{1,32}$')
+ACCOUNT_ID_RE = re.compile(r'^[0-9]{16}$')   # Alibaba Cloud account ids (UIDs) are 16 digits
 
 
 # --------------------------------------------------------------------------------------------- regions
@@ -130,7 +130,7 @@ def account_errors(accounts, owner_id=None):
     errors = []
     bad = [a for a in accounts if not ACCOUNT_ID_RE.match(str(a))]
     if bad:
-        errors.append('accounts: %s %s not an Alibaba Cloud account id (digits only)'
+        errors.append('accounts: %s %s not an Alibaba Cloud account id (16 digits)'
                       % (', '.join(repr(b) for b in bad), 'is' if len(bad) == 1 else 'are'))
     if owner_id and str(owner_id) in [str(a) for a in accounts]:
         errors.append('accounts: %s is the account that owns the image; an image cannot be shared with its owner'

@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import re
 
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import tags_to_dict
 
 # ------------------------------------------------------------------------------------------ status vocabulary
@@ -164,3 +165,18 @@ def predict_image(region_id, name, status, description=None, image_family=None, 
            'Architecture': architecture, 'Platform': platform, 'BootMode': boot_mode, 'ImageOwnerAlias': 'self',
            'Usage': 'none', 'ResourceGroupId': resource_group_id, 'Tags': dict(tags or {})}
     return normalize_image(raw)
+
+
+def image_regions(client, image_id, region):
+    """Regions other than ``region`` where this account sees ``image_id`` (reads only; used to explain why an
+    image is not where the task looks for it). Read errors give an empty list: this only words a message."""
+    found = []
+    try:
+        resp = client.call('DescribeRegions', {})
+        regions = [r.get('RegionId') for r in (resp.get('Regions') or {}).get('Region') or []]
+        for other in regions:
+            if other and other != region and describe_image(client, image_id, region=other) is not None:
+                found.append(other)
+    except ApiError:
+        pass
+    return found

@@ -412,13 +412,13 @@ def check_import_disk(client, disk, where):
     try:
         size = client.head(bucket, key)
     except oss2_exceptions.OssError as e:
-        raise OssCheckError("%s: cannot read the object: %s" % (where, oss_error_text(e)), option='oss_object')
+        raise OssCheckError("oss_object %s: cannot read the object: %s" % (where, oss_error_text(e)), option='oss_object')
     if size is None:   # a HEAD 404 does not tell a missing bucket from a missing object: look at the bucket
         client.check_bucket(bucket)
-        raise OssCheckError("%s: the object does not exist in bucket %r" % (where, bucket), option='oss_object')
+        raise OssCheckError("oss_object %s: the object does not exist in bucket %r" % (where, bucket), option='oss_object')
     try:
         detected = client.sniff(bucket, key, size)
     except oss2_exceptions.OssError as e:
-        raise OssCheckError("%s: cannot read the object to check its format: %s" % (where, oss_error_text(e)),
+        raise OssCheckError("oss_object %s: cannot read the object to check its format: %s" % (where, oss_error_text(e)),
                             option='oss_object')
     return check_import_format(fmt, detected, where), size

@@ -126,3 +126,30 @@ def check_tags(module, tags, option='tags'):
     errors = tag_errors(tags)
     if errors:
         _fail(module, 'option %s: %s' % (option, '; '.join(errors)))
+
+
+# Shapes of the ids the modules act on. Custom images are m-<letters/digits>; public and marketplace images have
+# file-like ids (aliyun_3_x64_20G_alibase_20240819.vhd): letters, digits, ".", "_" and "-", no spaces.
+ID_SHAPES = {
+    'image': (re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]{1,127}$'),
+              'an image id such as m-bp1g6zv0ce8oghu7k5iy or aliyun_3_x64_20G_alibase_20240819.vhd'),
+    'instance': (re.compile(r'^i-[A-Za-z0-9]+$'), 'an instance id such as i-bp1g6zv0ce8oghu7k5iy'),
+    'snapshot': (re.compile(r'^s-[A-Za-z0-9]+$'), 'a snapshot id such as s-bp1g6zv0ce8oghu7k5iy'),
+}
+
+
+def resource_id_error(value, kind):
+    """Why ``value`` is not an id of ``kind`` (image, instance, snapshot), or None."""
+    pattern, example = ID_SHAPES[kind]
+    if not pattern.match(_text(value)):
+        return '%r is not %s' % (value, example)
+    return None
+
+
+def check_resource_id(module, option, value, kind):
+    """Fail unless ``value`` (if given) has the shape of an id of ``kind``."""
+    if value is None:
+        return
+    reason = resource_id_error(value, kind)
+    if reason:
+        _fail(module, 'option %s: %s' % (option, reason))

@@ -279,7 +279,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.disk_replace i
     login_params,
     plan_replacement,
 )
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image, image_regions
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.intent import (
     INTENT_TAG, clear_intent, read_intent, record_intent,
 )
@@ -297,20 +297,6 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances impo
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout
 
 INTENT = 'disk_replace'
-
-
-def find_image_regions(client, image_id, region):
-    """Regions other than ``region`` where this account sees ``image_id`` (used only to explain an error)."""
-    found = []
-    try:
-        resp = client.call('DescribeRegions', {})
-        regions = [r.get('RegionId') for r in (resp.get('Regions') or {}).get('Region') or []]
-        for other in regions:
-            if other and other != region and describe_image(client, image_id, region=other) is not None:
-                found.append(other)
-    except ApiError:
-        pass  # only used to word an error message better
-    return found
 
 
 class Replacer:
@@ -342,7 +328,7 @@ class Replacer:
         if instance.get('ImageId') != self.image_id or self.params['force']:
             image = describe_image(self.client, self.image_id, region=self.region)
             if image is None:
-                extra['other_regions'] = find_image_regions(self.client, self.image_id, self.region)
+                extra['other_regions'] = image_regions(self.client, self.image_id, self.region)
             elif self.params['key_pair_name']:
                 extra['key_pair_found'] = key_pair_exists(self.client, self.params['key_pair_name'],
                                                           region=self.region)

@@ -33,7 +33,9 @@ options:
   state:
     description:
       - V(present) creates the image when it does not exist and updates it otherwise.
-      - V(absent) deletes it. Deleting an image that does not exist is not a change.
+      - V(absent) deletes it. Deleting an image that does not exist is not a change; when O(image_id) is not
+        found in the task's region but exists in another region, a warning names that region (images are
+        regional).
     type: str
     choices: [present, absent]
     default: present
@@ -41,6 +43,8 @@ options:
     description:
       - ID of an existing image. With O(state=present) and O(name), the image is renamed to O(name).
       - One of O(image_id) and O(name) is required.
+      - A value that is not shaped like an image id (letters, digits, C(.), C(_) and C(-), 2-128 characters, no
+        spaces) is refused before any call.
     type: str
   name:
     description:
@@ -345,11 +349,11 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshot
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
     FAILED_STATUSES, IN_FLIGHT_STATUSES, SETTLED_STATUSES, USABLE_STATUSES, describe_image, find_images_by_name,
-    normalize_image, predict_image,
+    image_regions, normalize_image, predict_image,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import apply_tags, diff_tags, merged_tags
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
-    check_description, check_name, check_tags,
+    check_description, check_name, check_resource_id, check_tags,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
     WaitTimeout, wait_image, wait_instance_status,
@@ -391,6 +395,9 @@ class EcsImage:
         check_description(self.mod, 'description', p['description'])
         check_name(self.mod, 'image_family', p['image_family'])
         check_tags(self.mod, p['tags'])
+        check_resource_id(self.mod, 'image_id', p['image_id'], 'image')
+        check_resource_id(self.mod, 'instance_id', p['instance_id'], 'instance')
+        check_resource_id(self.mod, 'snapshot_id', p['snapshot_id'], 'snapshot')
         if p['wait_timeout'] is not None and p['wait_timeout'] < 0:
             self.mod.fail('option wait_timeout must not be negative')
         mappings = p['disk_device_mappings']
@@ -730,6 +737,12 @@ class EcsImage:
         if p['state'] == 'absent':
             if raw is None:
                 changed, image, diff, deleted, kept = False, {}, {'before': {}, 'after': {}}, [], []
+                if p['image_id']:
+                    elsewhere = image_regions(self.client, p['image_id'], self.region)
+                    if elsewhere:
+                        self.warnings.append(
+                            'image_id %s does not exist in region %s, so nothing was deleted; it exists in %s - set '
+                            'region to delete it there' % (p['image_id'], self.region, ', '.join(elsewhere)))
             else:
                 changed, image, diff, deleted, kept = self.delete(raw)
             result.update(deleted_snapshots=deleted, kept_snapshots=kept)

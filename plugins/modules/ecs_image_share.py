@@ -221,9 +221,15 @@ def run(m):
                 now = read_share_list(client, image_id)
             except ApiError:
                 now = None
-            m.fail_api(err, 'sharing image %s was left half-done (share list now: %s); run the task again to '
-                            'finish it' % (image_id, now if now is not None else 'unknown'),
-                       changed=now != current, accounts=now)
+            if now is None:
+                state = 'the share list could not be read again, so what changed is unknown'
+            elif sorted(now) == sorted(current):
+                state = 'nothing was changed (share list still %s)' % now
+            else:
+                state = ('the share list was changed only in part (now %s); a rerun changes only what is still '
+                         'missing, but the refused call will be refused again until its cause is fixed' % now)
+            m.fail_api(err, 'sharing image %s failed; %s' % (image_id, state),
+                       changed=now is not None and sorted(now) != sorted(current), accounts=now)
 
     after = read_share_list(client, image_id)
     missing = sorted(set(desired) - set(after))
