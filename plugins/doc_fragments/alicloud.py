@@ -16,9 +16,14 @@ options:
   access_key:
     description:
       - Alibaba Cloud AccessKey ID.
-      - When not set, the environment variable E(ALIBABA_CLOUD_ACCESS_KEY_ID) is used, then E(ALICLOUD_ACCESS_KEY),
-        then the O(profile), then the current profile of the aliyun CLI configuration C(~/.aliyun/config.json).
-      - An explicit option always wins over the environment, and the environment over a profile.
+      - "Credentials come from the first source that is set: the options O(access_key) and O(secret_key), O(profile),
+        O(ecs_role_name), O(oidc_provider_arn) with O(oidc_token_file); then the environment: E(ALIBABA_CLOUD_ACCESS_KEY_ID),
+        the OIDC/RRSA variables E(ALIBABA_CLOUD_OIDC_PROVIDER_ARN), E(ALIBABA_CLOUD_OIDC_TOKEN_FILE) and
+        E(ALIBABA_CLOUD_ROLE_ARN), E(ALICLOUD_ACCESS_KEY), E(ALIBABA_CLOUD_PROFILE), E(ALIBABA_CLOUD_ECS_METADATA);
+        last the current profile of the aliyun CLI configuration C(~/.aliyun/config.json)."
+      - An empty value (as AWX passes for an unset credential input) counts as not set.
+      - Prefer environment variables, a profile or an AWX credential to putting keys in plays; see the secure usage
+        section of C(docs/credentials.md).
     type: str
     aliases: [alicloud_access_key]
   secret_key:
@@ -46,7 +51,8 @@ options:
     description:
       - Name of a profile in the aliyun CLI configuration file C(~/.aliyun/config.json) (or the file named by
         E(ALIBABA_CLOUD_CONFIG_FILE)).
-      - Supported profile modes are C(AK), C(StsToken), C(RamRoleArn) and C(EcsRamRole).
+      - Supported profile modes are C(AK), C(StsToken), C(RamRoleArn), C(ChainableRamRoleArn), C(EcsRamRole), C(OIDC),
+        and the library-handled C(CloudSSO), C(OAuth) and C(External). Role modes call STS at O(sts_endpoint).
       - Environment fallback E(ALIBABA_CLOUD_PROFILE), then E(ALICLOUD_PROFILE).
         Without any credentials the C(current) profile of that file is used.
     type: str
@@ -55,6 +61,8 @@ options:
     description:
       - ARN of a RAM role to assume with STS C(AssumeRole) before calling ECS, for example
         V(acs:ram::123456789012****:role/image-admin). The other credentials are used to assume it.
+      - With O(oidc_provider_arn) (or E(ALIBABA_CLOUD_OIDC_PROVIDER_ARN)) this is the role assumed with the OIDC token
+        (C(AssumeRoleWithOIDC)) instead.
       - Environment fallback E(ALIBABA_CLOUD_ROLE_ARN), then E(ALICLOUD_ASSUME_ROLE_ARN).
     type: str
     aliases: [alicloud_assume_role_arn]
@@ -68,22 +76,38 @@ options:
   ecs_role_name:
     description:
       - Name of the RAM role attached to the ECS instance Ansible runs on. Temporary credentials are read from the
-        instance metadata service (short timeout), so this only works on an ECS instance.
+        instance metadata service (IMDSv2 token first; set E(ALIBABA_CLOUD_IMDSV1_DISABLED=true) to forbid the
+        IMDSv1 fallback) with 1 second timeouts, so this only works on an ECS instance.
       - Environment fallback E(ALIBABA_CLOUD_ECS_METADATA), then E(ALICLOUD_ECS_ROLE_NAME).
     type: str
     aliases: [alicloud_ecs_role_name]
+  oidc_provider_arn:
+    description:
+      - ARN of the RAM OIDC identity provider, for example V(acs:ram::123456789012****:oidc-provider/ack-rrsa-c1).
+        Together with O(oidc_token_file) and the role O(assume_role_arn), temporary keys are obtained with STS
+        C(AssumeRoleWithOIDC) (RRSA on ACK, AWX running on ACK).
+      - Environment fallback E(ALIBABA_CLOUD_OIDC_PROVIDER_ARN) (set in ACK pods with RRSA).
+    type: str
+    aliases: [alicloud_oidc_provider_arn]
+  oidc_token_file:
+    description:
+      - Path of the file holding the OIDC token (read at each refresh), required with O(oidc_provider_arn).
+      - Environment fallback E(ALIBABA_CLOUD_OIDC_TOKEN_FILE).
+    type: path
+    aliases: [alicloud_oidc_token_file]
   endpoint:
     description:
       - ECS API endpoint to use instead of the public one, for example a VPC endpoint
         V(ecs-vpc.cn-hangzhou.aliyuncs.com) or a local emulator V(http://127.0.0.1:8080).
-      - Without a scheme HTTPS is used; V(http://) is allowed.
+      - "Form: C(host[:port]) or C(http(s)://host[:port]); anything else is refused before any call. Without a scheme
+        HTTPS is used."
       - Environment fallback E(ALIBABA_CLOUD_ECS_ENDPOINT), then E(ALICLOUD_ECS_ENDPOINT).
     type: str
     aliases: [ecs_endpoint]
   sts_endpoint:
     description:
-      - STS endpoint used by O(assume_role_arn) and C(RamRoleArn) profiles.
-      - Defaults to C(sts.<region>.aliyuncs.com).
+      - STS endpoint used by O(assume_role_arn), OIDC and the role modes of profiles, in the same form as O(endpoint).
+      - Defaults to C(sts.<region>.aliyuncs.com) (or the C(sts_region) of a profile).
       - Environment fallback E(ALIBABA_CLOUD_STS_ENDPOINT), then E(ALICLOUD_STS_ENDPOINT).
     type: str
   validate_certs:
@@ -96,6 +120,7 @@ requirements:
   - python >= 3.9
   - aliyun-python-sdk-core >= 2.16.1
   - aliyun-python-sdk-ecs >= 4.24.83
+  - alibabacloud-credentials >= 1.0.2 (for RAM role, OIDC, ECS instance role and role profile credentials)
 notes:
   - Every API call is retried with jittered exponential backoff (0.5 s doubling to 10 s, at most 8 attempts and
     120 s) on throttling, 5xx errors, timeouts and dropped connections. Create-like calls carry a C(ClientToken)

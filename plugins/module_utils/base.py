@@ -12,8 +12,10 @@ import copy
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import (
-    HAS_ALIYUN_SDK, ALIYUN_SDK_IMPORT_ERROR, ApiError, CredentialError, EcsClient, materialize_credentials,
-    resolve_credentials,
+    HAS_ALIYUN_SDK, ALIYUN_SDK_IMPORT_ERROR, ApiError, EcsClient,
+)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.credentials import (
+    CredentialError, materialize_credentials, resolve_credentials,
 )
 
 OSS2_IMPORT_ERROR = None
@@ -35,6 +37,8 @@ COMMON_ARGUMENT_SPEC = dict(
     assume_role_arn=dict(type='str', aliases=['alicloud_assume_role_arn']),
     assume_role_session_name=dict(type='str', aliases=['alicloud_assume_role_session_name']),
     ecs_role_name=dict(type='str', aliases=['alicloud_ecs_role_name']),
+    oidc_provider_arn=dict(type='str', aliases=['alicloud_oidc_provider_arn']),
+    oidc_token_file=dict(type='path', aliases=['alicloud_oidc_token_file']),
     endpoint=dict(type='str', aliases=['ecs_endpoint']),
     sts_endpoint=dict(type='str'),
     validate_certs=dict(type='bool', default=True),
@@ -82,6 +86,8 @@ class AlicloudModule:
                 materialize_credentials(self.credentials)
             except CredentialError as exc:
                 self.fail(str(exc))
+            except ApiError as exc:     # STS or the metadata service refused (already retried)
+                self.fail_api(exc, 'Cannot obtain credentials')
             self._clients[region] = EcsClient(self.credentials, region=region)
         return self._clients[region]
 
@@ -98,6 +104,8 @@ class AlicloudModule:
             materialize_credentials(self.credentials)
         except CredentialError as exc:
             self.fail(str(exc))
+        except ApiError as exc:
+            self.fail_api(exc, 'Cannot obtain credentials')
         cred = self.credentials
         if cred.security_token:
             return oss2.StsAuth(cred.access_key, cred.secret_key, cred.security_token)

@@ -1,10 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) alicloud.ecs_images contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one call path to the ECS API (and STS), plus credential resolution.
+"""Transport and errors: the one call path to the ECS API, its retry policy (also used for the STS and metadata
+requests of credentials.py) and the error type every failure becomes.
 
-Everything here except :class:`EcsClient` and the STS/metadata fetchers is pure logic so it can be unit tested
-without the SDK.
+Everything here except :class:`EcsClient` is pure logic so it can be unit tested without the SDK. Credentials are
+resolved and obtained in credentials.py.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,13 +15,11 @@ __metaclass__ = type
 import importlib
 import json
 import logging
-import os
 import random
 import re
 import time
 import uuid
 
-from ansible.module_utils.urls import open_url
 
 try:
     from urllib.request import proxy_bypass_environment
@@ -52,9 +51,6 @@ except ImportError as _exc:  # pragma: no cover - exercised only without the SDK
 
 
 ECS_API_VERSION = '2014-05-26'
-STS_API_VERSION = '2015-04-01'
-METADATA_URL = 'http://100.100.100.200/latest/meta-data/ram/security-credentials/'
-DEFAULT_SESSION_NAME = 'ansible-alicloud-ecs-images'
 
 # Retry policy (see docs/dev/ARCHITECTURE.md)
 RETRY_BASE_DELAY = 0.5
@@ -82,27 +78,8 @@ RETRYABLE_CODES_BY_ACTION = {
     'ReplaceSystemDisk': _SETTLING_CODES,
 }
 
-# Environment variable names, official names first.
-ENV_NAMES = {
-    'access_key': ('ALIBABA_CLOUD_ACCESS_KEY_ID', 'ALICLOUD_ACCESS_KEY', 'ALICLOUD_ACCESS_KEY_ID'),
-    'secret_key': ('ALIBABA_CLOUD_ACCESS_KEY_SECRET', 'ALICLOUD_SECRET_KEY', 'ALICLOUD_ACCESS_KEY_SECRET'),
-    'security_token': ('ALIBABA_CLOUD_SECURITY_TOKEN', 'ALICLOUD_SECURITY_TOKEN'),
-    'region': ('ALIBABA_CLOUD_REGION_ID', 'ALICLOUD_REGION', 'ALICLOUD_REGION_ID'),
-    'profile': ('ALIBABA_CLOUD_PROFILE', 'ALICLOUD_PROFILE'),
-    'endpoint': ('ALIBABA_CLOUD_ECS_ENDPOINT', 'ALICLOUD_ECS_ENDPOINT'),
-    'sts_endpoint': ('ALIBABA_CLOUD_STS_ENDPOINT', 'ALICLOUD_STS_ENDPOINT'),
-    'assume_role_arn': ('ALIBABA_CLOUD_ROLE_ARN', 'ALICLOUD_ASSUME_ROLE_ARN'),
-    'assume_role_session_name': ('ALIBABA_CLOUD_ROLE_SESSION_NAME', 'ALICLOUD_ASSUME_ROLE_SESSION_NAME'),
-    'ecs_role_name': ('ALIBABA_CLOUD_ECS_METADATA', 'ALICLOUD_ECS_ROLE_NAME'),
-    'config_file': ('ALIBABA_CLOUD_CONFIG_FILE', 'ALICLOUD_CONFIG_FILE'),
-}
-
 _SECRET_WORDS = ('password', 'secret', 'token', 'accesskey')
 _SECRET_EXACT = frozenset(['Password', 'SecurityToken', 'AccessKeyId', 'AccessKeySecret', 'Signature'])
-
-
-class CredentialError(Exception):
-    """Credentials or region could not be resolved (raised before any API call)."""
 
 
 def is_secret_param(name):
@@ -146,6 +123,7 @@ class ApiError(Exception):
         self.http_status = http_status
         self.params = mask_params(params)
         self.attempts = attempts
+        self.final = False
         super(ApiError, self).__init__(str(self))
 
     def __str__(self):
@@ -171,7 +149,8 @@ class ApiError(Exception):
 
     @property
     def retryable(self):
-        return is_retryable(self.code, self.http_status, self.action)
+        """False once retries were spent on it (an outer retry loop must not retry it again)."""
+        return not self.final and is_retryable(self.code, self.http_status, self.action)
 
 
 # A host name that does not resolve (a mistyped region or endpoint) is not a passing fault: never retried.
@@ -251,227 +230,35 @@ def backoff_schedule(tries=RETRY_MAX_TRIES, base=RETRY_BASE_DELAY, cap=RETRY_MAX
     return [min(cap, base * (2 ** n)) for n in range(max(0, tries - 1))]
 
 
-# ---------------------------------------------------------------------------------------------- credentials
+def retry_call(send, max_tries=RETRY_MAX_TRIES, max_total=RETRY_MAX_TOTAL, base_delay=RETRY_BASE_DELAY,
+               max_delay=RETRY_MAX_DELAY, sleep=time.sleep, now=time.monotonic, retry_for=None, give_up=None):
+    """Call ``send(attempt)`` (1-based) until it returns; retry an ApiError that is transient (:func:`is_retryable`)
+    with jittered backoff, for at most ``max_tries`` attempts and ``max_total`` seconds. The one retry policy of the
+    collection (ECS calls, and the STS and metadata requests of credentials.py).
 
-class Credentials:
-    """Resolved settings. ``kind`` is 'ak', 'sts', 'assume_role' or 'ecs_role'; the last two are completed by
-    :func:`materialize_credentials` (network) when the first client is built."""
-
-    def __init__(self, access_key=None, secret_key=None, security_token=None, region=None, endpoint=None,
-                 sts_endpoint=None, validate_certs=True, source='', assume_role_arn=None,
-                 session_name=None, role_duration=3600, ecs_role_name=None):
-        self.access_key = access_key
-        self.secret_key = secret_key
-        self.security_token = security_token
-        self.region = region
-        self.endpoint = endpoint
-        self.sts_endpoint = sts_endpoint
-        self.validate_certs = validate_certs
-        self.source = source
-        self.assume_role_arn = assume_role_arn
-        self.session_name = session_name or DEFAULT_SESSION_NAME
-        self.role_duration = role_duration
-        self.ecs_role_name = ecs_role_name
-
-    @property
-    def kind(self):
-        if self.ecs_role_name and not self.access_key:
-            return 'ecs_role'
-        if self.assume_role_arn:
-            return 'assume_role'
-        return 'sts' if self.security_token else 'ak'
-
-    def __repr__(self):  # never show secrets
-        return 'Credentials(kind=%s, source=%s, region=%s, access_key=%s)' % (
-            self.kind, self.source, self.region, (self.access_key or '')[:4] + '****')
-
-
-def _env_first(env, option):
-    for name in ENV_NAMES[option]:
-        value = env.get(name)
-        if value:
-            return value, name
-    return None, None
-
-
-def default_config_path(env=None):
-    env = os.environ if env is None else env
-    value, dummy = _env_first(env, 'config_file')
-    if value:
-        return value
-    home = env.get('HOME') or os.path.expanduser('~')
-    return os.path.join(home, '.aliyun', 'config.json')
-
-
-def load_cli_config(path):
-    """Parse the aliyun CLI config file; returns None when the file does not exist."""
-    if not path or not os.path.isfile(path):
-        return None
-    try:
-        with open(path, 'r') as handle:
-            data = json.load(handle)
-    except (IOError, OSError, ValueError) as exc:
-        raise CredentialError('cannot read the aliyun CLI config %s: %s' % (path, exc))
-    if not isinstance(data, dict):
-        raise CredentialError('the aliyun CLI config %s is not a JSON object' % path)
-    return data
-
-
-def select_profile(config, name=None, path='~/.aliyun/config.json'):
-    """Return the profile dict called ``name`` (or the ``current`` one)."""
-    profiles = config.get('profiles') or []
-    wanted = name or config.get('current') or 'default'
-    for profile in profiles:
-        if profile.get('name') == wanted:
-            return profile
-    names = ', '.join(sorted(p.get('name', '?') for p in profiles)) or 'none'
-    raise CredentialError('profile "%s" not found in %s (profiles: %s)' % (wanted, path, names))
-
-
-def profile_credentials(profile, path='~/.aliyun/config.json'):
-    """Translate an aliyun CLI profile into Credentials fields (dict)."""
-    mode = profile.get('mode') or 'AK'
-    name = profile.get('name')
-    out = dict(region=profile.get('region_id') or None, source='profile %s (%s)' % (name, path))
-    if mode in ('AK', 'StsToken', 'RamRoleArn'):
-        out['access_key'] = profile.get('access_key_id') or None
-        out['secret_key'] = profile.get('access_key_secret') or None
-        if not out['access_key'] or not out['secret_key']:
-            raise CredentialError('profile "%s" (mode %s) in %s has no access_key_id/access_key_secret'
-                                  % (name, mode, path))
-        if mode == 'StsToken':
-            out['security_token'] = profile.get('sts_token') or None
-            if not out['security_token']:
-                raise CredentialError('profile "%s" (mode StsToken) in %s has no sts_token' % (name, path))
-        if mode == 'RamRoleArn':
-            out['assume_role_arn'] = profile.get('ram_role_arn') or None
-            out['session_name'] = profile.get('ram_session_name') or None
-            if profile.get('expired_seconds'):
-                out['role_duration'] = int(profile['expired_seconds'])
-            if not out['assume_role_arn']:
-                raise CredentialError('profile "%s" (mode RamRoleArn) in %s has no ram_role_arn' % (name, path))
-    elif mode == 'EcsRamRole':
-        out['ecs_role_name'] = profile.get('ram_role_name') or None
-        if not out['ecs_role_name']:
-            raise CredentialError('profile "%s" (mode EcsRamRole) in %s has no ram_role_name' % (name, path))
-    else:
-        raise CredentialError('profile "%s" in %s uses mode %s; supported modes: AK, StsToken, RamRoleArn, '
-                              'EcsRamRole' % (name, path, mode))
-    return out
-
-
-MISSING_CREDENTIALS_MSG = (
-    'No Alibaba Cloud credentials found. Set the options access_key and secret_key (or profile, '
-    'ecs_role_name), or the environment variables ALIBABA_CLOUD_ACCESS_KEY_ID and '
-    'ALIBABA_CLOUD_ACCESS_KEY_SECRET (or ALICLOUD_ACCESS_KEY and ALICLOUD_SECRET_KEY), or '
-    'ALIBABA_CLOUD_PROFILE, or configure the aliyun CLI (%s).')
-
-MISSING_REGION_MSG = (
-    'No region given. Set the option region (alias alicloud_region) or the environment variable '
-    'ALIBABA_CLOUD_REGION_ID (or ALICLOUD_REGION), or a region_id in the aliyun CLI profile.')
-
-
-def resolve_credentials(params, env=None, config_path=None):
-    """Resolve credentials and settings without any network call.
-
-    Order: explicit options > ALIBABA_CLOUD_* environment > ALICLOUD_* environment > aliyun CLI profile.
-    An explicit region is never overridden. Raises CredentialError with a message naming the options and
-    environment variables.
+    ``retry_for`` (seconds) replaces both bounds (a module retrying a start within its own timeout). ``give_up(err)``
+    is asked before each retry of an action-specific refusal (RETRYABLE_CODES_BY_ACTION); True raises ``err`` at once
+    (for example when the instance already reached the state a lost first answer asked for). The error raised is
+    marked ``final`` so that an outer loop does not retry it again.
     """
-    env = os.environ if env is None else env
-    params = params or {}
-    config_path = config_path or default_config_path(env)
-    cred = {}
-
-    def opt(name):
-        value = params.get(name)
-        return value if value not in (None, '') else None
-
-    # 1. explicit access keys
-    if opt('access_key') or opt('secret_key'):
-        if not (opt('access_key') and opt('secret_key')):
-            missing = 'secret_key' if opt('access_key') else 'access_key'
-            raise CredentialError('option %s is required when %s is given'
-                                  % (missing, 'access_key' if missing == 'secret_key' else 'secret_key'))
-        cred.update(access_key=opt('access_key'), secret_key=opt('secret_key'),
-                    security_token=opt('security_token'), source='options')
-    # 2. explicit profile
-    elif opt('profile'):
-        config = load_cli_config(config_path)
-        if config is None:
-            raise CredentialError('option profile is "%s" but the aliyun CLI config %s does not exist'
-                                  % (opt('profile'), config_path))
-        cred.update(profile_credentials(select_profile(config, opt('profile'), config_path), config_path))
-    # 3. explicit instance role
-    elif opt('ecs_role_name'):
-        cred.update(ecs_role_name=opt('ecs_role_name'), source='ECS instance RAM role (option ecs_role_name)')
-    else:
-        # 4./5. environment
-        for prefix_index, label in ((0, 'ALIBABA_CLOUD_*'), (1, 'ALICLOUD_*')):
-            ak = env.get(ENV_NAMES['access_key'][prefix_index])
-            sk = env.get(ENV_NAMES['secret_key'][prefix_index])
-            if prefix_index == 1:
-                ak = ak or env.get(ENV_NAMES['access_key'][2])
-                sk = sk or env.get(ENV_NAMES['secret_key'][2])
-            if ak and sk:
-                cred.update(access_key=ak, secret_key=sk,
-                            security_token=opt('security_token') or env.get(
-                                ENV_NAMES['security_token'][prefix_index]) or None,
-                            source='environment (%s)' % label)
-                break
-        if not cred:
-            env_profile, dummy = _env_first(env, 'profile')
-            env_role, dummy = _env_first(env, 'ecs_role_name')
-            config = load_cli_config(config_path)
-            if env_profile:
-                if config is None:
-                    raise CredentialError('environment variable ALIBABA_CLOUD_PROFILE/ALICLOUD_PROFILE is "%s" '
-                                          'but the aliyun CLI config %s does not exist' % (env_profile, config_path))
-                cred.update(profile_credentials(select_profile(config, env_profile, config_path), config_path))
-            elif env_role:
-                cred.update(ecs_role_name=env_role, source='ECS instance RAM role (environment)')
-            elif config is not None and config.get('profiles'):
-                cred.update(profile_credentials(select_profile(config, None, config_path), config_path))
-            else:
-                raise CredentialError(MISSING_CREDENTIALS_MSG % config_path)
-
-    # region: explicit > env > profile (the profile region only fills a gap)
-    profile_region = cred.pop('region', None)
-    region = opt('region') or _env_first(env, 'region')[0]
-    if not region and profile_region is None and not opt('profile'):
-        # region may still come from the current CLI profile even when keys came from elsewhere
+    started = now()
+    attempt = 0
+    while True:
+        attempt += 1
         try:
-            config = load_cli_config(config_path)
-            if config and config.get('profiles'):
-                env_profile = _env_first(env, 'profile')[0]
-                profile_region = select_profile(config, env_profile, config_path).get('region_id') or None
-        except CredentialError:
-            profile_region = None
-    region = region or profile_region
-    if not region:
-        raise CredentialError(MISSING_REGION_MSG)
-
-    arn = opt('assume_role_arn') or _env_first(env, 'assume_role_arn')[0]
-    if arn:
-        cred['assume_role_arn'] = arn
-    session_name = opt('assume_role_session_name') or _env_first(env, 'assume_role_session_name')[0]
-    if session_name:
-        cred['session_name'] = session_name
-    if cred.get('assume_role_arn') and cred.get('ecs_role_name') and not cred.get('access_key'):
-        # assume a role with the instance-role credentials: allowed, handled by materialize_credentials
-        pass
-
-    validate_certs = params.get('validate_certs')
-    return Credentials(region=region,
-                       endpoint=opt('endpoint') or _env_first(env, 'endpoint')[0],
-                       sts_endpoint=opt('sts_endpoint') or _env_first(env, 'sts_endpoint')[0],
-                       validate_certs=True if validate_certs is None else bool(validate_certs),
-                       **cred)
+            return send(attempt)
+        except ApiError as err:
+            delay = backoff_delay(attempt - 1, base_delay, max_delay)
+            if (not err.retryable or (retry_for is None and attempt >= max_tries)
+                    or (give_up is not None and err.code in RETRYABLE_CODES_BY_ACTION.get(err.action, ())
+                        and give_up(err))
+                    or now() - started + delay > (max_total if retry_for is None else retry_for)):
+                err.final = True
+                raise
+            sleep(delay)
 
 
-def default_sts_endpoint(region):
-    return 'sts.%s.aliyuncs.com' % region if region else 'sts.aliyuncs.com'
-
+# --------------------------------------------------------------------------------------------------- client
 
 def _no_proxy_for(endpoint):
     """requests proxies mapping that disables proxies when NO_PROXY (or loopback) covers the endpoint."""
@@ -484,20 +271,6 @@ def _no_proxy_for(endpoint):
     return None
 
 
-def fetch_ecs_role_credentials(role_name, timeout=2.0, url=METADATA_URL):
-    """Read temporary credentials of the instance RAM role from the metadata service (short timeout)."""
-    try:
-        response = open_url(url + role_name, timeout=timeout, use_proxy=False)
-        data = json.loads(response.read().decode('utf-8'))
-    except Exception as exc:
-        raise CredentialError('cannot read credentials of ECS RAM role "%s" from %s (only works on an ECS '
-                              'instance): %s' % (role_name, url, exc))
-    if data.get('Code', 'Success') != 'Success' or not data.get('AccessKeyId'):
-        raise CredentialError('metadata service refused credentials for RAM role "%s": %s'
-                              % (role_name, data.get('Code')))
-    return data['AccessKeyId'], data['AccessKeySecret'], data.get('SecurityToken')
-
-
 def _acs_client(access_key, secret_key, security_token, region, validate_certs, endpoint=None):
     if security_token:
         credential = StsTokenCredential(access_key, secret_key, security_token)
@@ -506,51 +279,6 @@ def _acs_client(access_key, secret_key, security_token, region, validate_certs, 
     return AcsClient(region_id=region, credential=credential, auto_retry=False,
                      verify=None if validate_certs else False, proxy=_no_proxy_for(endpoint))
 
-
-def assume_role(cred, sleep=time.sleep):
-    """Call STS AssumeRole with the base credentials in ``cred``; returns (ak, secret, token)."""
-    endpoint = cred.sts_endpoint or default_sts_endpoint(cred.region)
-    client = _acs_client(cred.access_key, cred.secret_key, cred.security_token, cred.region,
-                         cred.validate_certs, endpoint)
-    params = {'RoleArn': cred.assume_role_arn, 'RoleSessionName': cred.session_name,
-              'DurationSeconds': str(cred.role_duration or 3600)}
-    last = None
-    for attempt in range(4):
-        request = CommonRequest(domain=endpoint, version=STS_API_VERSION, action_name='AssumeRole',
-                                product='Sts')
-        request.set_method('POST')
-        if '://' not in endpoint:
-            request.set_protocol_type('https')
-        for key, value in params.items():
-            request.add_query_param(key, value)
-        try:
-            data = json.loads(client.do_action_with_exception(request))
-            creds = data['Credentials']
-            return creds['AccessKeyId'], creds['AccessKeySecret'], creds['SecurityToken']
-        except ServerException as exc:
-            last = ApiError('AssumeRole', exc.get_error_code(), exc.get_error_msg(), exc.get_request_id(),
-                            exc.get_http_status(), params, attempt + 1)
-        except ClientException as exc:
-            last = ApiError('AssumeRole', client_error_code(exc.get_error_code(), exc.get_error_msg()),
-                            exc.get_error_msg(), None, None, params, attempt + 1)
-        if not last.retryable:
-            break
-        sleep(backoff_delay(attempt))
-    raise CredentialError('cannot assume role %s at %s: %s' % (cred.assume_role_arn, endpoint, last))
-
-
-def materialize_credentials(cred, metadata_fetcher=fetch_ecs_role_credentials, sts_caller=assume_role):
-    """Turn instance-role / assume-role settings into static keys (network calls). Idempotent."""
-    if cred.ecs_role_name and not cred.access_key:
-        cred.access_key, cred.secret_key, cred.security_token = metadata_fetcher(cred.ecs_role_name)
-    if cred.assume_role_arn:
-        cred.access_key, cred.secret_key, cred.security_token = sts_caller(cred)
-        cred.source = '%s, assumed role %s' % (cred.source, cred.assume_role_arn)
-        cred.assume_role_arn = None
-    return cred
-
-
-# --------------------------------------------------------------------------------------------------- client
 
 def _request_for(action):
     """SDK generated request class instance for ``action`` if it exists, else a CommonRequest."""
@@ -587,14 +315,16 @@ class EcsClient:
 
     # -- transport
     def _acs_for(self, region):
-        if region not in self._acs:
-            materialize_credentials(self.credentials)
-            c = self.credentials
-            self._acs[region] = _acs_client(c.access_key, c.secret_key, c.security_token, region,
-                                            self.validate_certs, self.endpoint)
-        return self._acs[region]
+        """SDK client for ``region`` signed with the credentials' current keys (temporary keys are refreshed by
+        the credentials library before they expire; a new SDK client is made when they change)."""
+        keys = self.credentials.keys()
+        cached = self._acs.get(region)
+        if cached is None or cached[0] != keys:
+            cached = (keys, _acs_client(keys[0], keys[1], keys[2], region, self.validate_certs, self.endpoint))
+            self._acs[region] = cached
+        return cached[1]
 
-    def _send(self, action, flat, region):
+    def _send(self, action, flat, region, acs=None):
         if self._transport is not None:
             return self._transport(action, dict(flat), region)
         request = _request_for(action)
@@ -604,7 +334,7 @@ class EcsClient:
             request.set_protocol_type('https')
         for key, value in flat.items():
             request.add_query_param(key, value)
-        body = self._acs_for(region).do_action_with_exception(request)
+        body = (acs or self._acs_for(region)).do_action_with_exception(request)
         if isinstance(body, bytes):
             body = body.decode('utf-8')
         return json.loads(body) if body else {}
@@ -626,15 +356,15 @@ class EcsClient:
             client_token = str(uuid.uuid4())
         if client_token:
             flat['ClientToken'] = client_token
-        started = self._now()
-        attempt = 0
-        while True:
-            attempt += 1
+
+        def send(attempt):
+            # credentials first, outside the try: an STS failure is reported as itself (already retried)
+            acs = None if self._transport is not None else self._acs_for(region)
             self.calls += 1
             if attempt > 1:
                 self.retries += 1
             try:
-                result = self._send(action, flat, region)
+                result = self._send(action, flat, region, acs)
                 self.history.append((action, 'ok'))
                 return result
             except ServerException as exc:
@@ -649,14 +379,13 @@ class EcsClient:
                 err = ApiError(action, 'InvalidResponse', 'response is not JSON: %s' % exc, None, None, flat,
                                attempt)
             self.history.append((action, err.code))
-            if not err.retryable or (retry_for is None and attempt >= self.max_tries):
-                raise err
-            if give_up is not None and err.code in RETRYABLE_CODES_BY_ACTION.get(action, ()) and give_up(err):
-                raise err
-            delay = backoff_delay(attempt - 1, self.base_delay, self.max_delay)
-            if self._now() - started + delay > (self.max_total if retry_for is None else retry_for):
-                raise err
-            self._sleep(delay)
+            hint = getattr(self.credentials, 'auth_hint', lambda code: None)(err.code)
+            if hint:
+                err.message = '%s (%s)' % (err.message, hint) if err.message else hint
+            raise err
+
+        return retry_call(send, self.max_tries, self.max_total, self.base_delay, self.max_delay, self._sleep,
+                          self._now, retry_for=retry_for, give_up=give_up)
 
     def paginate(self, action, params, result_key, page_size=100, region=None):
         """Read every page. Uses PageNumber/TotalCount, or NextToken when the API answers with one."""

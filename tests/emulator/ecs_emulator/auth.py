@@ -52,6 +52,10 @@ class Authenticator:
         self.state = state
 
     def authenticate(self, req):
+        anonymous = self.state.sts.anonymous_caller(req.action, req.params)   # AssumeRoleWithOIDC: no key
+        if anonymous is not None:
+            req.account, req.scheme = anonymous, "anonymous"
+            return
         auth = req.headers.get("authorization")
         if auth and auth.startswith(sig.V3Authorization.ALGORITHM):
             self._auth_v3(req, auth)

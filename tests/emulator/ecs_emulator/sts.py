@@ -1,5 +1,7 @@
-"""STS (2015-04-01) on the ECS port: AssumeRole and GetCallerIdentity, plus the temporary-credential store."""
+"""STS (2015-04-01) on the ECS port: AssumeRole, AssumeRoleWithOIDC and GetCallerIdentity, plus the
+temporary-credential store."""
 import base64
+import json
 import os
 import re
 import secrets
@@ -9,7 +11,10 @@ import time
 from .errors import ApiError
 
 STS_VERSION = "2015-04-01"
-STS_ACTIONS = frozenset({"AssumeRole", "GetCallerIdentity"})
+STS_ACTIONS = frozenset({"AssumeRole", "AssumeRoleWithOIDC", "GetCallerIdentity"})
+# Actions the real STS accepts without a signature (the OIDC token is the proof of identity).
+ANONYMOUS_ACTIONS = frozenset({"AssumeRoleWithOIDC"})
+_OIDC_PROVIDER_RE = re.compile(r"^acs:ram::(?P<account>[0-9]+):oidc-provider/(?P<name>[A-Za-z0-9._-]+)$", re.I)
 _ROLE_ARN_RE = re.compile(r"^acs:ram::(?P<account>[0-9]+):role/(?P<role>[A-Za-z0-9._@-]+)$", re.I)
 _SESSION_RE = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
 
@@ -66,6 +71,8 @@ class StsService:
         """``caller``: dict with account_id and, for temp creds, the TempCredential under 'temp'."""
         if action == "AssumeRole":
             return self.assume_role(caller, params)
+        if action == "AssumeRoleWithOIDC":
+            return self.assume_role_with_oidc(params)
         if action == "GetCallerIdentity":
             return self.get_caller_identity(caller)
         raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found, please check your url and method.")
@@ -99,6 +106,9 @@ class StsService:
             # The real service allows role chaining only with explicit trust; keep it simple and refuse.
             raise ApiError(403, "NoPermission", "You are not authorized to do this action. You should be authorized "
                            "by RAM.")
+        return self._issue(owner, arn, session, duration)
+
+    def _issue(self, owner, arn, session, duration):
         role_name = arn.split("/", 1)[1]
         now = time.time()
         ak = "STS.NT" + secrets.token_hex(12).upper()[:22]
@@ -115,6 +125,61 @@ class StsService:
                             "Expiration": _iso(now + duration)},
         }
 
+    # ------------------------------------------------------------------------------ AssumeRoleWithOIDC (RRSA)
+    def _role_owner(self, arn):
+        if not arn:
+            raise ApiError(400, "MissingRoleArn", "RoleArn is mandatory for this action.")
+        m = _ROLE_ARN_RE.match(arn)
+        if not m:
+            raise ApiError(400, "InvalidParameter.RoleArn", "The parameter RoleArn is wrongly formed.")
+        owner = self._accounts.get(m.group("account"))
+        if owner is None or arn.lower() not in [r.lower() for r in owner.get("roles", [])]:
+            raise ApiError(404, "EntityNotExist.Role", "The role not exists: %s." % arn)
+        return owner
+
+    def anonymous_caller(self, action, params):
+        """For an unsigned STS action: the account owning the role (the request needs no access key), else None."""
+        if action not in ANONYMOUS_ACTIONS or params.get("Version") != STS_VERSION or "Signature" in params:
+            return None
+        return self._role_owner(params.get("RoleArn"))
+
+    def assume_role_with_oidc(self, params):
+        arn = params.get("RoleArn")
+        owner = self._role_owner(arn)
+        provider = params.get("OIDCProviderArn")
+        if not provider:
+            raise ApiError(400, "MissingOIDCProviderArn", "OIDCProviderArn is mandatory for this action.")
+        m = _OIDC_PROVIDER_RE.match(provider)
+        if not m:
+            raise ApiError(400, "InvalidParameter.OIDCProviderArn", "The parameter OIDCProviderArn is wrongly formed.")
+        known = owner.get("oidc_providers")
+        if m.group("account") != owner["account_id"] or (known is not None and provider not in known):
+            raise ApiError(404, "EntityNotExist.OIDCProvider", "The OIDC provider does not exist: %s." % provider)
+        token = params.get("OIDCToken")
+        if not token:
+            raise ApiError(400, "MissingOIDCToken", "OIDCToken is mandatory for this action.")
+        claims = _jwt_claims(token)
+        if claims is None:
+            raise ApiError(400, "AuthenticationFail.OIDCToken.Invalid", "The OIDCToken is not a valid JWT.")
+        if isinstance(claims.get("exp"), (int, float)) and claims["exp"] < time.time():
+            raise ApiError(400, "AuthenticationFail.OIDCToken.Expired", "The OIDCToken is expired.")
+        session = params.get("RoleSessionName") or "oidc-session"
+        if not _SESSION_RE.match(session):
+            raise ApiError(400, "InvalidParameter.RoleSessionName",
+                           "The parameter RoleSessionName is wrongly formed (2-64 chars of [A-Za-z0-9._@-]).")
+        try:
+            duration = int(params.get("DurationSeconds", "3600"))
+        except ValueError:
+            duration = -1
+        if not 900 <= duration <= 43200:
+            raise ApiError(400, "InvalidParameter.DurationSeconds",
+                           "The Min/Max value of DurationSeconds is 15min/12hr.")
+        out = self._issue(owner, arn, session, duration)
+        out["OIDCTokenInfo"] = {"Subject": claims.get("sub", ""), "Issuer": claims.get("iss", ""),
+                                "ClientIds": claims.get("aud", "") if isinstance(claims.get("aud", ""), str)
+                                else ",".join(claims["aud"])}
+        return out
+
     def get_caller_identity(self, caller):
         temp = caller.get("temp")
         account_id = caller["account_id"]
@@ -126,3 +191,17 @@ class StsService:
                     "RoleId": role_name, "UserId": ""}
         return {"AccountId": account_id, "IdentityType": "Account", "Arn": "acs:ram::%s:root" % account_id,
                 "PrincipalId": account_id, "UserId": account_id}
+
+
+def _jwt_claims(token):
+    """Claims of a JWT (header.payload.signature, base64url); None when ``token`` is not one. Not verified: the
+    emulator trusts any well-formed token, as a provider configured to trust its issuer would."""
+    parts = token.strip().split(".")
+    if len(parts) != 3 or not all(parts[:2]):
+        return None
+    try:
+        payload = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")).decode("utf-8"))
+    except (ValueError, UnicodeError):
+        return None
+    return claims if isinstance(claims, dict) else None

@@ -8,6 +8,7 @@ __metaclass__ = type
 
 import json
 import threading
+import time
 
 try:
     from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -20,8 +21,9 @@ import pytest
 from fake_clock import FakeClock
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils import client as C
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.credentials import Credentials
 
-CRED = C.Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou')
+CRED = Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou')
 
 
 class Scripted:
@@ -311,7 +313,7 @@ def test_sdk_path_retries_with_same_client_token(server):
     _Handler.script = [(503, {'RequestId': 'R1', 'Code': 'ServiceUnavailable', 'Message': 'busy'}),
                        (400, {'RequestId': 'R2', 'Code': 'Throttling', 'Message': 'slow'}),
                        (200, {'RequestId': 'R3', 'ImageId': 'm-new'})]
-    cred = C.Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou', endpoint=server)
+    cred = Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou', endpoint=server)
     clock = FakeClock()
     client = C.EcsClient(cred, sleep=clock.sleep, now=clock.now)
     answer = client.call('CreateImage', {'ImageName': 'img', 'Tag': [{'Key': 'k', 'Value': 'v'}]},
@@ -330,7 +332,7 @@ def test_sdk_path_retries_with_same_client_token(server):
 def test_sdk_path_error_carries_request_id_and_status(server):
     _Handler.script = [(404, {'RequestId': 'R-404', 'Code': 'InvalidInstanceId.NotFound',
                               'Message': 'The specified InstanceId does not exist.'})]
-    cred = C.Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou', endpoint=server)
+    cred = Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou', endpoint=server)
     client = C.EcsClient(cred, sleep=lambda s: None)
     with pytest.raises(C.ApiError) as exc:
         client.call('DescribeInstanceAttribute', {'InstanceId': 'i-1'})
@@ -340,7 +342,7 @@ def test_sdk_path_error_carries_request_id_and_status(server):
 
 @pytest.mark.skipif(not C.HAS_ALIYUN_SDK, reason='aliyun SDK not installed')
 def test_sdk_path_common_request_for_unknown_action_and_security_token(server):
-    cred = C.Credentials(access_key='AKID', secret_key='SECRET', security_token='STS-TOKEN',
+    cred = Credentials(access_key='AKID', secret_key='SECRET', security_token='STS-TOKEN',
                          region='cn-hangzhou', endpoint=server)
     client = C.EcsClient(cred, sleep=lambda s: None)
     client.call('SomeBrandNewAction', {'A': 1})
@@ -351,7 +353,7 @@ def test_sdk_path_common_request_for_unknown_action_and_security_token(server):
 
 @pytest.mark.skipif(not C.HAS_ALIYUN_SDK, reason='aliyun SDK not installed')
 def test_sdk_path_connection_refused_is_retried_and_bounded():
-    cred = C.Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou',
+    cred = Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou',
                          endpoint='http://127.0.0.1:9')
     clock = FakeClock()
     client = C.EcsClient(cred, sleep=clock.sleep, now=clock.now, max_tries=3)
@@ -362,17 +364,33 @@ def test_sdk_path_connection_refused_is_retried_and_bounded():
 
 @pytest.mark.skipif(not C.HAS_ALIYUN_SDK, reason='aliyun SDK not installed')
 def test_assume_role_through_sts_endpoint(server):
+    """The ECS call signs with the keys AssumeRole returned (STS through alibabacloud-credentials)."""
+    pytest.importorskip('alibabacloud_credentials')
     _Handler.script = [(200, {'RequestId': 'R', 'Credentials': {
-        'AccessKeyId': 'STS.AK', 'AccessKeySecret': 'STSSK', 'SecurityToken': 'TOK', 'Expiration': 'x'}}),
+        'AccessKeyId': 'STS.AK', 'AccessKeySecret': 'STSSK', 'SecurityToken': 'TOK',
+        'Expiration': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(time.time() + 3600))}}),
         (200, {'RequestId': 'R2'})]
-    cred = C.Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou', endpoint=server,
-                         sts_endpoint=server, assume_role_arn='acs:ram::1:role/img', session_name='s1')
+    cred = Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou', endpoint=server,
+                       sts_endpoint=server, assume_role_arn='acs:ram::1:role/img', session_name='s1')
     client = C.EcsClient(cred, sleep=lambda s: None)
     client.call('DescribeRegions')
     (m1, q1), (m2, q2) = _Handler.seen
     assert q1['Action'] == 'AssumeRole' and q1['Version'] == '2015-04-01'
     assert q1['RoleArn'] == 'acs:ram::1:role/img' and q1['RoleSessionName'] == 's1' and q1['AccessKeyId'] == 'AKID'
     assert q2['AccessKeyId'] == 'STS.AK' and q2['SecurityToken'] == 'TOK'
+
+
+def test_retry_call_marks_the_error_final():
+    clock = FakeClock()
+    seen = []
+
+    def send(attempt):
+        seen.append(attempt)
+        raise C.ApiError('X', 'Throttling', 'slow', attempts=attempt)
+
+    with pytest.raises(C.ApiError) as exc:
+        C.retry_call(send, max_tries=3, sleep=clock.sleep, now=clock.now)
+    assert seen == [1, 2, 3] and exc.value.final and not exc.value.retryable
 
 
 def test_no_proxy_for_loopback_endpoints():
@@ -385,7 +403,7 @@ def test_loopback_endpoint_bypasses_proxy_variables(server, monkeypatch):
     # a proxy that refuses connections: the call only succeeds if the proxy is bypassed
     for name in ('HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy'):
         monkeypatch.setenv(name, 'http://127.0.0.1:9')
-    cred = C.Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou', endpoint=server)
+    cred = Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou', endpoint=server)
     client = C.EcsClient(cred, sleep=lambda s: None, max_tries=1)
     assert client.call('DescribeRegions') == {'RequestId': 'R'}
 

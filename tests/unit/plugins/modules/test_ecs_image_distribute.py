@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import (
-    ApiError, Credentials, EcsClient)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError, EcsClient
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.credentials import Credentials
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshots import (
     delete_image_snapshots, delete_snapshots, plan_snapshot_deletion)
 from ansible_collections.alicloud.ecs_images.plugins.modules.ecs_image_copy import (
