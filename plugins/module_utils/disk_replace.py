@@ -14,6 +14,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import IN_FLIGHT_STATUSES, USABLE_STATUSES
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import lock_reasons
 
 PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'<>,.?/"
 MIN_SYSTEM_DISK_SIZE = 20
@@ -31,28 +32,6 @@ def _int(value, default=0):
         return int(value)
     except (TypeError, ValueError):
         return default
-
-
-def lock_reasons(obj):
-    """Lock reasons of an instance or a disk, whatever shape the API used.
-
-    Instances: ``OperationLocks: {LockReason: [{LockReason: 'security'}]}``;
-    disks: ``OperationLocks: {OperationLock: [{LockReason: '...'}]}``.
-    """
-    locks = (obj or {}).get('OperationLocks') or {}
-    if isinstance(locks, dict):
-        items = locks.get('LockReason') or locks.get('OperationLock') or []
-    else:
-        items = locks
-    reasons = []
-    for item in items or []:
-        if isinstance(item, dict):
-            reason = item.get('LockReason')
-        else:
-            reason = item
-        if reason:
-            reasons.append(str(reason))
-    return reasons
 
 
 def check_password(password):

@@ -13,7 +13,7 @@ __metaclass__ = type
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import ALL_IMAGE_STATUSES
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import describe_snapshot
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.snapshots import describe_snapshot
 
 
 def image_snapshot_ids(image):

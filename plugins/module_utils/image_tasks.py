@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) alicloud.ecs_images contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ImportImage / ExportImage task helpers (DescribeTasks, DescribeTaskAttribute) used by the IO modules."""
+"""Following an ImportImage / ExportImage task to its end (readers and vocabulary: tasks.py)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -9,67 +9,12 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.distribute import (
     ProgressSchedule, wait_with_progress)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.tasks import (
+    TASK_FAILED_STATUSES, describe_task, task_failure_message, task_progress)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
-    MISSING_TOLERANCE, TASK_FAILED_STATUSES, WaitFailed, WaitTimeout, task_failure_message)
-
-
-def find_tasks(client, action, status=None, resource_id=None, region=None):
-    """Tasks of ``action`` (ImportImage/ExportImage), optionally filtered by status and resource id.
-
-    Every page is read. ``resource_id`` is filtered on the client side as well (the filter parameter is
-    not honoured by every endpoint).
-    """
-    params = {'TaskAction': action, 'TaskStatus': status}
-    if resource_id:
-        params['ResourceIds'] = [resource_id]
-    tasks = client.paginate('DescribeTasks', params, ('TaskSet', 'Task'), region=region)
-    if resource_id:
-        tasks = [t for t in tasks if t.get('ResourceId') == resource_id]
-    return tasks
-
-
-def describe_task(client, task_id, region=None):
-    """DescribeTaskAttribute answer, or None when the task is unknown."""
-    try:
-        task = client.call('DescribeTaskAttribute', {'TaskId': task_id}, region=region)
-    except ApiError as e:
-        if e.code == 'InvalidTaskId.NotFound':
-            return None
-        raise
-    if not task.get('TaskId'):
-        return None
-    return task
-
-
-def task_operations(task):
-    """OperationProgress entries of a DescribeTaskAttribute answer (list of dicts)."""
-    ops = (task or {}).get('OperationProgressSet') or {}
-    ops = ops.get('OperationProgress') if isinstance(ops, dict) else ops
-    return ops or []
-
-
-def task_related_values(task, name):
-    """Every RelatedItem value called ``name`` of a task, across its operations, in order.
-
-    An ExportImage task lists OSSBucket, ImageFormat and one OSSObject per disk it writes."""
-    values = []
-    for op in task_operations(task):
-        items = op.get('RelatedItemSet') or {}
-        items = items.get('RelatedItem') if isinstance(items, dict) else items
-        values.extend(i.get('Value') for i in (items or []) if i.get('Name') == name and i.get('Value'))
-    return values
-
-
-def task_progress(task):
-    """TaskProcess ('37%') as a number, or None."""
-    value = str((task or {}).get('TaskProcess') or '').strip().rstrip('%').strip()
-    try:
-        return float(value)
-    except ValueError:
-        return None
+    MISSING_TOLERANCE, WaitFailed, WaitTimeout)
 
 
 def follow_task(client, task_id, timeout, region=None, sleep=time.sleep, clock=time.time):

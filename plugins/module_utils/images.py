@@ -15,6 +15,7 @@ __metaclass__ = type
 import re
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.regions import region_ids
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import tags_to_dict
 
 # ------------------------------------------------------------------------------------------ status vocabulary
@@ -172,9 +173,7 @@ def image_regions(client, image_id, region):
     image is not where the task looks for it). Read errors give an empty list: this only words a message."""
     found = []
     try:
-        resp = client.call('DescribeRegions', {})
-        regions = [r.get('RegionId') for r in (resp.get('Regions') or {}).get('Region') or []]
-        for other in regions:
+        for other in region_ids(client):
             if other and other != region and describe_image(client, image_id, region=other) is not None:
                 found.append(other)
     except ApiError:

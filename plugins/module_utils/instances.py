@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: contributors to the alicloud.ecs_images collection
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Instance helpers: describe an instance and its system disk, stop/start it and wait for its real states.
+"""Instances and their disks: readers (DescribeInstances, DescribeDisks, DescribeKeyPairs), the lock vocabulary,
+stop/start and waits for their real states.
 
 All waits are built on ``waiters.wait_until``: bounded by a timeout, backing off from a short first delay,
 and failing at once when the instance goes somewhere it should not (it disappears, or falls back to the
@@ -15,7 +16,6 @@ __metaclass__ = type
 import json
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.disk_replace import lock_reasons
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import wait_until
 
 # Poll so that waiting adds little to what the operation itself takes (a stop, a start or a replacement
@@ -39,6 +39,28 @@ def describe_instance(client, instance_id, region=None):
     return None
 
 
+def lock_reasons(obj):
+    """Lock reasons of an instance or a disk, whatever shape the API used.
+
+    Instances: ``OperationLocks: {LockReason: [{LockReason: 'security'}]}``;
+    disks: ``OperationLocks: {OperationLock: [{LockReason: '...'}]}``.
+    """
+    locks = (obj or {}).get('OperationLocks') or {}
+    if isinstance(locks, dict):
+        items = locks.get('LockReason') or locks.get('OperationLock') or []
+    else:
+        items = locks
+    reasons = []
+    for item in items or []:
+        if isinstance(item, dict):
+            reason = item.get('LockReason')
+        else:
+            reason = item
+        if reason:
+            reasons.append(str(reason))
+    return reasons
+
+
 def describe_disk(client, disk_id, region=None):
     """The raw DescribeDisks item of ``disk_id``, or None."""
     resp = client.call('DescribeDisks', {'DiskIds': json.dumps([disk_id])}, region=region)
@@ -46,6 +68,11 @@ def describe_disk(client, disk_id, region=None):
         if item.get('DiskId') == disk_id:
             return item
     return None
+
+
+def instance_disks(client, instance_id, region=None):
+    """Every raw DescribeDisks item attached to the instance (all pages)."""
+    return client.paginate('DescribeDisks', {'InstanceId': instance_id}, ('Disks', 'Disk'), region=region)
 
 
 def get_system_disk(client, instance_id, region=None):

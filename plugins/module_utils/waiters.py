@@ -10,8 +10,10 @@ __metaclass__ = type
 import time
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import FAILED_STATUSES, describe_image
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.snapshots import describe_snapshot
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.tasks import (
+    TASK_FAILED_STATUSES, describe_task, task_failure_message)
 
-TASK_FAILED_STATUSES = ('Failed', 'Cancelled', 'Canceled', 'Deleted', 'Expired')
 # how many consecutive polls may miss an object before the waiter gives up (eventual consistency)
 MISSING_TOLERANCE = 3
 
@@ -138,52 +140,12 @@ def wait_image(client, image_id, timeout, region=None, target=('Available',), fi
                       failed, timeout, first_delay, max_delay, what, sleep=sleep, now=now)
 
 
-def describe_instance(client, instance_id, region=None):
-    """Raw DescribeInstanceAttribute answer or None when the instance does not exist."""
-    from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
-    try:
-        return client.call('DescribeInstanceAttribute', {'InstanceId': instance_id}, region=region)
-    except ApiError as exc:
-        if exc.code in ('InvalidInstanceId.NotFound', 'InvalidInstanceId.NotExist'):
-            return None
-        raise
-
-
-def wait_instance_status(client, instance_id, status, timeout, region=None, first_delay=1.0, max_delay=10.0,
-                         sleep=time.sleep, now=time.monotonic):
-    """Wait until the instance Status equals ``status`` (a string or a tuple of strings)."""
-    wanted = (status,) if isinstance(status, str) else tuple(status)
-    guard = _missing_guard('instance %s' % instance_id)
-    return wait_until(lambda: describe_instance(client, instance_id, region),
-                      lambda inst: inst is not None and inst.get('Status') in wanted,
-                      guard, timeout, first_delay, max_delay,
-                      'instance %s to be %s' % (instance_id, '/'.join(wanted)), sleep=sleep, now=now)
-
-
-def task_failure_message(task):
-    message = 'task %s (%s) is %s' % (task.get('TaskId'), task.get('TaskAction'), task.get('TaskStatus'))
-    progress = ((task.get('OperationProgressSet') or {}).get('OperationProgress')) or []
-    errors = ['%s: %s' % (p.get('ErrorCode'), p.get('ErrorMsg')) for p in progress
-              if p.get('ErrorCode') or p.get('ErrorMsg')]
-    if errors:
-        message += ': ' + '; '.join(errors)
-    return message
-
-
 def wait_task(client, task_id, timeout, region=None, first_delay=1.0, max_delay=10.0, sleep=time.sleep,
               now=time.monotonic):
     """Wait for an ImportImage/ExportImage task. Finished -> returns the DescribeTaskAttribute answer;
     Failed/Cancelled -> WaitFailed with the operation errors."""
-    from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
-
     def fetch():
-        try:
-            task = client.call('DescribeTaskAttribute', {'TaskId': task_id}, region=region)
-        except ApiError as exc:
-            if exc.code in ('InvalidTaskId.NotFound',):
-                return None
-            raise
-        return task if task.get('TaskId') else None
+        return describe_task(client, task_id, region=region)
 
     guard = _missing_guard('task %s' % task_id)
 
@@ -197,14 +159,6 @@ def wait_task(client, task_id, timeout, region=None, first_delay=1.0, max_delay=
 
     return wait_until(fetch, lambda t: t is not None and t.get('TaskStatus') == 'Finished', failed, timeout,
                       first_delay, max_delay, 'task %s to finish' % task_id, sleep=sleep, now=now)
-
-
-def describe_snapshot(client, snapshot_id, region=None):
-    """Raw snapshot (any status) or None."""
-    import json
-    response = client.call('DescribeSnapshots', {'SnapshotIds': json.dumps([snapshot_id])}, region=region)
-    snaps = (response.get('Snapshots') or {}).get('Snapshot') or []
-    return snaps[0] if snaps else None
 
 
 def wait_snapshot(client, snapshot_id, timeout, region=None, first_delay=1.0, max_delay=10.0,

@@ -340,7 +340,6 @@ kept_snapshots:
 '''
 
 import copy
-import json
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule, WAIT_ARGUMENT_SPEC
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
@@ -355,9 +354,11 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import ap
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
     check_description, check_name, check_resource_id, check_tags,
 )
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
-    WaitTimeout, wait_image, wait_instance_status,
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import (
+    describe_instance, instance_disks, settle_instance,
 )
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.snapshots import describe_snapshot, describe_snapshots
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout, wait_image
 
 REGIONAL_HINT = ('custom images, instances and snapshots are regional: create the image in the region of its '
                  'source, then copy it with alicloud.ecs_images.ecs_image_copy')
@@ -445,18 +446,11 @@ class EcsImage:
             self.mod.fail_api(err, msg='cannot read image %s' % image_id)
 
     def exists_in_region(self, kind, resource_id):
-        if kind == 'instance':
-            response = self.api('DescribeInstances', {'InstanceIds': json.dumps([resource_id])},
-                                msg='cannot check instance %s' % resource_id)
-            items = (response.get('Instances') or {}).get('Instance') or []
-            key = 'InstanceId'
-        else:
-            response = self.api('DescribeSnapshots', {'SnapshotIds': json.dumps([resource_id])},
-                                msg='cannot check snapshot %s' % resource_id)
-            items = (response.get('Snapshots') or {}).get('Snapshot') or []
-            key = 'SnapshotId'
-        found = [item for item in items if item.get(key) == resource_id]
-        return found[0] if found else None
+        reader = describe_instance if kind == 'instance' else describe_snapshot
+        try:
+            return reader(self.client, resource_id)
+        except ApiError as err:
+            self.mod.fail_api(err, msg='cannot check %s %s' % (kind, resource_id))
 
     def check_sources(self):
         p = self.p
@@ -477,7 +471,7 @@ class EcsImage:
                 if item.get('Status') in ('Pending', 'Starting', 'Stopping') and self.p['wait'] \
                         and not self.mod.check_mode:
                     try:   # a transient state: wait for Running or Stopped (CreateImage refuses others)
-                        wait_instance_status(self.client, resource_id, ('Running', 'Stopped'), self.p['wait_timeout'])
+                        settle_instance(self.client, item, self.p['wait_timeout'])
                     except WaitTimeout as exc:
                         self.mod.fail('option instance_id: CreateImage needs the instance Running or Stopped: %s'
                                       % exc)
@@ -656,12 +650,11 @@ class EcsImage:
                         % (', '.join(given) or 'none', image_id, ', '.join(sorted(set(has))), LEFT_AS_IS))
         elif p['instance_id']:
             try:
-                snapshots = self.client.call('DescribeSnapshots', {'SnapshotIds': json.dumps(sorted(set(has)))})
-                disks = self.client.paginate('DescribeDisks', {'InstanceId': p['instance_id']}, ('Disks', 'Disk'))
+                snapshots = describe_snapshots(self.client, sorted(set(has)))
+                disks = instance_disks(self.client, p['instance_id'])
             except ApiError as err:
                 self.mod.fail_api(err, msg='cannot read the source of image %s (option instance_id)' % image_id)
-            sources = sorted(set(s.get('SourceDiskId') for s in (snapshots.get('Snapshots') or {}).get('Snapshot') or []
-                                 if s.get('SourceDiskId')))
+            sources = sorted(set(s.get('SourceDiskId') for s in snapshots if s.get('SourceDiskId')))
             if sources and disks and not set(sources) & set(d.get('DiskId') for d in disks):
                 return ('option instance_id is %r but image %s was made from disk(s) %s, none of which is a disk of '
                         'that instance; %s' % (p['instance_id'], image_id, ', '.join(sources), LEFT_AS_IS))

@@ -227,6 +227,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshot
     delete_image_snapshots, image_snapshot_ids)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
     FAILED_STATUSES, IN_FLIGHT_STATUSES, describe_image, find_images_by_name, normalize_image)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.regions import region_ids
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import apply_tags, diff_tags, merged_tags
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
     check_description, check_name, check_tags)
@@ -262,11 +263,6 @@ def with_region(image, region):
     if image is not None and not image.get('region_id'):
         image = dict(image, region_id=region)
     return image
-
-
-def known_regions(client):
-    response = client.call('DescribeRegions', {})
-    return set(r.get('RegionId') for r in (response.get('Regions') or {}).get('Region') or [])
 
 
 def progress_of(image):
@@ -341,7 +337,7 @@ class CopyRun:
     def check_regions(self):
         """Refuse destinations that cannot be used (DescribeRegions: whether they exist)."""
         try:
-            known = known_regions(self.m.client(self.source_region))
+            known = set(region_ids(self.m.client(self.source_region)))
         except ApiError as err:
             self.m.fail_api(err, 'cannot list the regions')
         errors = region_errors(self.source_region, self.regions, known)

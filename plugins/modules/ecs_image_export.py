@@ -163,8 +163,9 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitFailed, WaitTimeout
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import (
-    describe_task, find_tasks, follow_task, task_related_values)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import follow_task
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.tasks import (
+    describe_task, find_tasks, task_related_values)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.oss import (
     OSS_ARGUMENT_SPEC, HAS_OSS2, OSS2_IMPORT_ERROR, EXPORT_FORMATS, check_export_prefix, export_key_pattern,
     match_export_objects, oss2_exceptions, oss_client, oss_error_text)

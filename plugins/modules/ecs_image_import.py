@@ -252,9 +252,10 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import ta
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
     OptionError, check_name, check_description, check_tags)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
-    WaitFailed, WaitTimeout, task_failure_message, wait_image)
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import (
-    describe_task, find_tasks, follow_task)
+    WaitFailed, WaitTimeout, wait_image)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import follow_task
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.tasks import (
+    describe_task, find_tasks, task_failure_message)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.oss import (
     OSS_ARGUMENT_SPEC, HAS_OSS2, OSS2_IMPORT_ERROR, IMPORT_FORMATS, OssCheckError, check_import_disk,
     check_import_format, normalize_import_format, oss_client)

@@ -84,12 +84,11 @@ def test_zero_timeout_polls_once():
 
 
 class FakeEcs:
-    """Minimal client: DescribeImages/DescribeTaskAttribute/DescribeInstanceAttribute from scripted states."""
+    """Minimal client: DescribeImages/DescribeTaskAttribute from scripted states."""
 
-    def __init__(self, images=None, tasks=None, instances=None):
+    def __init__(self, images=None, tasks=None):
         self.images = list(images or [])
         self.tasks = list(tasks or [])
-        self.instances = list(instances or [])
         self.calls = []
 
     @staticmethod
@@ -103,11 +102,6 @@ class FakeEcs:
             return {'Images': {'Image': [image] if image else []}}
         if action == 'DescribeTaskAttribute':
             return self._next(self.tasks)
-        if action == 'DescribeInstanceAttribute':
-            item = self._next(self.instances)
-            if item is None:
-                raise C.ApiError(action, 'InvalidInstanceId.NotFound', 'nope', http_status=404)
-            return item
         raise AssertionError(action)
 
 
@@ -167,13 +161,3 @@ def test_wait_task_finished():
     clock = FakeClock()
     ecs = FakeEcs(tasks=[{'TaskId': 't-1', 'TaskStatus': 'Processing'}, {'TaskId': 't-1', 'TaskStatus': 'Finished'}])
     assert W.wait_task(ecs, 't-1', 600, sleep=clock.sleep, now=clock.now)['TaskStatus'] == 'Finished'
-
-
-def test_wait_instance_status_tuple_and_missing():
-    clock = FakeClock()
-    ecs = FakeEcs(instances=[{'Status': 'Stopping'}, {'Status': 'Stopped'}])
-    assert W.wait_instance_status(ecs, 'i-1', ('Stopped', 'Running'), 60, sleep=clock.sleep,
-                                  now=clock.now)['Status'] == 'Stopped'
-    ecs = FakeEcs(instances=[None])
-    with pytest.raises(W.WaitFailed):
-        W.wait_instance_status(ecs, 'i-1', 'Stopped', 60, sleep=clock.sleep, now=clock.now)

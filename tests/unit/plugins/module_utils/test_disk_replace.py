@@ -6,12 +6,12 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import lock_reasons  # noqa: E402
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.disk_replace import (  # noqa: E402
     check_image,
     check_login_options,
     check_password,
     instance_architecture,
-    lock_reasons,
     login_params,
     plan_replacement,
     target_disk_size,

@@ -9,8 +9,9 @@ __metaclass__ = type
 import pytest
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError  # noqa: E402
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import (  # noqa: E402
-    describe_task, find_tasks, follow_task, task_progress, task_related_values)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import follow_task  # noqa: E402
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.tasks import (  # noqa: E402
+    describe_task, find_tasks, task_progress, task_related_values)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (  # noqa: E402
     WaitFailed, WaitTimeout)
 

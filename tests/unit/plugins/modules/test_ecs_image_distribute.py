@@ -5,6 +5,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import json
 import threading
 import time
 
@@ -15,7 +16,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.credentials im
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshots import (
     delete_image_snapshots, delete_snapshots, plan_snapshot_deletion)
 from ansible_collections.alicloud.ecs_images.plugins.modules.ecs_image_copy import (
-    CopyRun, known_regions, progress_of, run_parallel, with_region)
+    CopyRun, progress_of, run_parallel, with_region)
 from ansible_collections.alicloud.ecs_images.plugins.modules.ecs_image_share import read_share_list
 from ansible_collections.alicloud.ecs_images.plugins.modules.ecs_image_share import run as run_share
 
@@ -71,13 +72,6 @@ def test_with_region_fills_only_a_missing_region():
     assert with_region({'region_id': 'cn-x'}, 'cn-beijing') == {'region_id': 'cn-x'}
 
 
-def test_known_regions_reads_describe_regions():
-    client, calls = scripted_client(lambda a, p, r: {'Regions': {'Region': [{'RegionId': 'cn-a'},
-                                                                            {'RegionId': 'cn-b'}]}})
-    assert known_regions(client) == {'cn-a', 'cn-b'}
-    assert calls[0][0] == 'DescribeRegions'
-
-
 def test_read_share_list_reads_every_page():
     accounts = ['%016d' % i for i in range(1, 24)]
 
@@ -109,7 +103,7 @@ def test_delete_image_snapshots_keeps_used_ones_and_tolerates_gone_ones():
             if 's-gone' in params['SnapshotIds']:
                 return {'Snapshots': {'Snapshot': []}}
             usage = 'disk' if 's-disk' in params['SnapshotIds'] else 'image'
-            return {'Snapshots': {'Snapshot': [{'SnapshotId': 'x', 'Usage': usage}]}}
+            return {'Snapshots': {'Snapshot': [{'SnapshotId': json.loads(params['SnapshotIds'])[0], 'Usage': usage}]}}
         if action == 'DeleteSnapshot':
             return {}
         raise AssertionError(action)
@@ -164,7 +158,7 @@ def free_snapshot_handler(delete):
         if action == 'DescribeImages':
             return {'TotalCount': 0, 'Images': {'Image': []}}
         if action == 'DescribeSnapshots':
-            return {'Snapshots': {'Snapshot': [{'SnapshotId': 'x', 'Usage': 'image'}]}}
+            return {'Snapshots': {'Snapshot': [{'SnapshotId': json.loads(params['SnapshotIds'])[0], 'Usage': 'image'}]}}
         return delete(params['SnapshotId'])
     return handler
 
