@@ -20,10 +20,13 @@ description:
   - Idempotent. An existing image is never recreated; name (with O(image_id)), description, family, tags,
     resource group, boot mode and deprecation are changed in place. Options that cannot change in place
     (O(architecture), O(platform), O(image_version)) give a warning naming the option when they differ.
-  - So does a source option (O(instance_id), O(snapshot_id), O(disk_device_mappings)) given for an existing image
-    whose source, read from the snapshots of its disks, is another one (for O(instance_id), none of the disks its
-    snapshots were taken of belongs to the instance). When the source cannot be read (no snapshots, or they or
-    the instance's disks are gone) nothing is said.
+  - So does a source option (O(snapshot_id), O(disk_device_mappings)) given for an existing image whose disks have
+    other snapshots. O(instance_id) is compared with an existing image only with O(check_source=true), which reads
+    the image's snapshots and the instance's disks (none of the disks its snapshots were taken of belongs to the
+    instance is a warning). When the source cannot be told (no snapshots, or they or the instance's disks are
+    gone) nothing is said.
+  - The source of a new image is read before it is created (it must exist in the region and be usable). A run that
+    finds the image reads nothing else unless it changes it, so a rerun makes one read.
   - Every input is checked before any change; instances and snapshots must exist in the module's region.
   - With O(wait=true), an existing image in status C(CreateFailed) or C(UnAvailable) is an error (it never becomes
     C(Available)); delete it and run again.
@@ -58,7 +61,8 @@ options:
       - Create the image from this instance (C(Running) or C(Stopped)); a snapshot is taken of each of its disks.
       - An instance that is starting or stopping is waited for (with O(wait=true)); other states are an error.
       - Mutually exclusive with O(snapshot_id) and O(disk_device_mappings). Used only to create; an existing image
-        made from another instance's disks is left as it is, with a warning naming this option.
+        made from another instance's disks is left as it is (with O(check_source=true), with a warning naming this
+        option).
     type: str
   snapshot_id:
     description:
@@ -135,6 +139,13 @@ options:
   force:
     description:
       - With O(state=absent), delete the image even when instances were created from it.
+    type: bool
+    default: false
+  check_source:
+    description:
+      - When the image exists and O(instance_id) is given, read the snapshots of the image and the disks of the
+        instance (two more reads) to warn when the image was made from another instance.
+      - Without it an existing image is only read; the source options are then used only to create.
     type: bool
     default: false
   delete_snapshots:
@@ -350,7 +361,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import 
     FAILED_STATUSES, IN_FLIGHT_STATUSES, SETTLED_STATUSES, USABLE_STATUSES, describe_image, find_images_by_name,
     image_regions, normalize_image, predict_image,
 )
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import apply_tags, diff_tags, merged_tags
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import apply_tags, diff_tags, merged_tags, tag_params
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
     check_description, check_name, check_resource_id, check_tags,
 )
@@ -363,7 +374,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import
 REGIONAL_HINT = ('custom images, instances and snapshots are regional: create the image in the region of its '
                  'source, then copy it with alicloud.ecs_images.ecs_image_copy')
 DIFF_KEYS = ('name', 'description', 'image_family', 'tags', 'status', 'resource_group_id')
-IMMUTABLE = (('architecture', 'architecture'), ('platform', 'platform'), ('image_version', 'image_version'))
+IMMUTABLE = ('architecture', 'platform', 'image_version')
 LEFT_AS_IS = 'it cannot be changed in place, so it is left as it is (create a new image to change it)'
 
 
@@ -373,6 +384,187 @@ def diff_view(image):
     return dict((key, image.get(key)) for key in DIFF_KEYS)
 
 
+# ------------------------------------------------------------------------------------------------ plan (pure)
+# read -> plan -> apply: the plan_* functions below take the parameters and what was read (normalised images,
+# raw snapshots and disks) and return what to do; they make no call and are unit-tested on their own.
+
+def new_image_error(p, region):
+    """Why an image cannot be created from these options (message), or None."""
+    if not p['name']:
+        if p['image_id']:
+            return 'image %s was not found in region %s (%s)' % (p['image_id'], region, REGIONAL_HINT)
+        return 'option name is required to create an image'
+    if not (p['instance_id'] or p['snapshot_id'] or p['disk_device_mappings']):
+        return ('no image named %r in region %s; to create it give one of instance_id, snapshot_id, '
+                'disk_device_mappings' % (p['name'], region))
+    if p['image_id']:
+        return ('image %s was not found in region %s; to create a new image give name and a source without '
+                'image_id' % (p['image_id'], region))
+    if p['deprecated'] and not p['wait']:
+        return ('option deprecated=true on a new image needs wait=true (an image can be deprecated only once it '
+                'is Available)')
+    return None
+
+
+def source_options(p):
+    """The sources to check before creating: ``[(kind, option, id)]`` with kind 'instance' or 'snapshot'."""
+    sources = []
+    if p['instance_id']:
+        sources.append(('instance', 'instance_id', p['instance_id']))
+    if p['snapshot_id']:
+        sources.append(('snapshot', 'snapshot_id', p['snapshot_id']))
+    for index, mapping in enumerate(p['disk_device_mappings'] or []):
+        if mapping.get('snapshot_id'):
+            sources.append(('snapshot', 'disk_device_mappings[%d].snapshot_id' % index, mapping['snapshot_id']))
+    return sources
+
+
+def plan_create(p, region):
+    """``{'error'}`` or ``{'params': CreateImage parameters, 'image': the predicted image, 'sources': ...}``."""
+    error = new_image_error(p, region)
+    if error:
+        return {'error': error}
+    mappings = None
+    if p['disk_device_mappings']:
+        mappings = [{'SnapshotId': m.get('snapshot_id'), 'Size': m.get('size'), 'Device': m.get('device'),
+                     'DiskType': m.get('disk_type')} for m in p['disk_device_mappings']]
+    params = {
+        'ImageName': p['name'], 'Description': p['description'], 'ImageFamily': p['image_family'],
+        'ImageVersion': p['image_version'], 'Architecture': p['architecture'], 'Platform': p['platform'],
+        'BootMode': p['boot_mode'], 'InstanceId': p['instance_id'], 'SnapshotId': p['snapshot_id'],
+        'DiskDeviceMapping': mappings, 'ResourceGroupId': p['resource_group_id'],
+    }
+    params.update(tag_params(p['tags']))
+    status = 'Deprecated' if p['deprecated'] else ('Available' if p['wait'] else 'Creating')
+    image = predict_image(region, p['name'], status, description=p['description'],
+                          image_family=p['image_family'], image_version=p['image_version'],
+                          architecture=p['architecture'], platform=p['platform'], boot_mode=p['boot_mode'],
+                          resource_group_id=p['resource_group_id'], tags=p['tags'])
+    return {'error': None, 'params': params, 'image': image, 'sources': source_options(p)}
+
+
+def source_error(kind, option, resource_id, item, region, can_wait):
+    """Why the source ``item`` (raw instance or snapshot read by id, or None) cannot be used, or None.
+    An instance that is starting or stopping is usable when it can be waited for (``can_wait``)."""
+    if item is None:
+        return 'option %s: %s %s was not found in region %s; %s' % (option, kind, resource_id, region, REGIONAL_HINT)
+    if kind == 'instance' and item.get('Status') not in ('Running', 'Stopped', None):
+        if item.get('Status') in ('Pending', 'Starting', 'Stopping') and can_wait:
+            return None
+        return ('option instance_id: instance %s is %s; CreateImage needs it Running or Stopped'
+                % (resource_id, item.get('Status')))
+    if kind == 'snapshot' and item.get('Status') == 'failed':
+        return 'option %s: snapshot %s has failed and cannot be used' % (option, resource_id)
+    return None
+
+
+def source_warning(p, before, snapshots=None, disks=None):
+    """A warning when a source option names another source than the one the existing image ``before`` was made
+    from (read from the snapshots of its disks); None when it is the same or cannot be told.
+
+    snapshot_id and disk_device_mappings are compared with the image's snapshots. instance_id needs the image's
+    ``snapshots`` (raw, for their source disks) and the instance's ``disks``: without them (None, not read)
+    nothing is said."""
+    image_id = before['image_id']
+    has = [m['snapshot_id'] for m in before['disk_device_mappings'] if m.get('snapshot_id')]
+    if not has:
+        return None
+    if p['snapshot_id']:
+        system = [m['snapshot_id'] for m in before['disk_device_mappings']
+                  if m.get('snapshot_id') and m.get('type') == 'system'] or has[:1]
+        if p['snapshot_id'] not in system:
+            return ('option snapshot_id is %r but image %s was made from snapshot %s (system disk); %s'
+                    % (p['snapshot_id'], image_id, ', '.join(system), LEFT_AS_IS))
+    elif p['disk_device_mappings']:
+        given = sorted(set(m['snapshot_id'] for m in p['disk_device_mappings'] if m.get('snapshot_id')))
+        if given != sorted(set(has)):
+            return ('option disk_device_mappings has snapshots %s but image %s was made from snapshots %s; %s'
+                    % (', '.join(given) or 'none', image_id, ', '.join(sorted(set(has))), LEFT_AS_IS))
+    elif p['instance_id'] and snapshots is not None and disks is not None:
+        sources = sorted(set(s.get('SourceDiskId') for s in snapshots if s.get('SourceDiskId')))
+        if sources and disks and not set(sources) & set(d.get('DiskId') for d in disks):
+            return ('option instance_id is %r but image %s was made from disk(s) %s, none of which is a disk of '
+                    'that instance; %s' % (p['instance_id'], image_id, ', '.join(sources), LEFT_AS_IS))
+    return None
+
+
+def plan_update(p, before, snapshots=None, disks=None):
+    """What to change on the existing image ``before`` (normalised). Returns a dict: ``error`` (message or None;
+    ``error_image`` True when the result should carry the image), ``changed``, ``modify``
+    (ModifyImageAttribute parameters), ``to_set``/``to_remove`` (tags), ``join_group`` (bool), ``after`` (the
+    predicted image), ``wait_first`` (wait for an image still being made), ``warnings``."""
+    image_id = before['image_id']
+    after = copy.deepcopy(before)
+    modify = {}
+    if p['image_id'] and p['name'] and p['name'] != before['name']:
+        modify['ImageName'] = after['name'] = p['name']
+    if p['description'] is not None and p['description'] != before['description']:
+        modify['Description'] = after['description'] = p['description']
+    if p['image_family'] is not None and p['image_family'] != before['image_family']:
+        modify['ImageFamily'] = after['image_family'] = p['image_family']
+    if p['boot_mode'] is not None and p['boot_mode'] != before['boot_mode']:
+        modify['BootMode'] = after['boot_mode'] = p['boot_mode']
+    if p['deprecated'] is True and before['status'] != 'Deprecated':
+        modify['Status'] = after['status'] = 'Deprecated'
+    elif p['deprecated'] is False and before['status'] == 'Deprecated':
+        modify['Status'] = after['status'] = 'Available'
+    to_set, to_remove = diff_tags(before['tags'], p['tags'], p['purge_tags'])
+    if to_set or to_remove:
+        after['tags'] = merged_tags(before['tags'], p['tags'], p['purge_tags'])
+    join_group = p['resource_group_id'] is not None and p['resource_group_id'] != before['resource_group_id']
+    if join_group:
+        after['resource_group_id'] = p['resource_group_id']
+
+    warnings = []
+    for option in IMMUTABLE:
+        if p[option] is not None and before.get(option) is not None and \
+                str(p[option]).lower() != str(before[option]).lower():
+            warnings.append('option %s is %r but image %s has %r; %s' % (option, p[option], image_id, before[option],
+                                                                         LEFT_AS_IS))
+    warning = source_warning(p, before, snapshots, disks)
+    if warning:
+        warnings.append(warning)
+
+    changed = bool(modify or to_set or to_remove or join_group)
+    in_flight = before['status'] in IN_FLIGHT_STATUSES
+    plan = {'error': None, 'error_image': False, 'changed': changed, 'modify': modify, 'to_set': to_set,
+            'to_remove': to_remove, 'join_group': join_group, 'after': after, 'warnings': warnings,
+            'wait_first': bool(p['wait'] and in_flight)}
+    if changed and before['owner_alias'] not in ('self', None):
+        plan['error'] = ('image %s belongs to another owner (owner_alias %s, owner_id %s): only your own custom '
+                         'images can be changed' % (image_id, before['owner_alias'], before['owner_id']))
+    elif 'Status' in modify and before['status'] not in USABLE_STATUSES and not plan['wait_first']:
+        plan['error'] = ('image %s is %s: only an Available image can be deprecated or made available again%s'
+                         % (image_id, before['status'],
+                            ' (use wait=true to wait for the end of its creation)' if in_flight else ''))
+    elif p['wait'] and before['status'] in FAILED_STATUSES:
+        plan['error'] = ('image %s is %s: it cannot become Available; delete it (state=absent) and run again to '
+                         'create a new one (or set wait=false to manage it anyway)' % (image_id, before['status']))
+        plan['error_image'] = True
+    elif before['status'] in FAILED_STATUSES:
+        warnings.append('image %s is %s; delete it (state=absent) and run again to create a new one'
+                        % (image_id, before['status']))
+    return plan
+
+
+def plan_delete(p, before):
+    """``error`` (not one's own image) and ``wait_first`` (the API refuses to delete an image being made)."""
+    if before['owner_alias'] not in ('self', None):
+        return {'error': 'refusing to delete image %s: it is not your own custom image (owner_alias %s, owner_id '
+                         '%s)' % (before['image_id'], before['owner_alias'], before['owner_id']),
+                'wait_first': False}
+    return {'error': None, 'wait_first': bool(p['wait'] and before['status'] in IN_FLIGHT_STATUSES)}
+
+
+def reads_source(p, before):
+    """Whether an existing image's source is read (the image's snapshots and the instance's disks): only when
+    asked for with check_source and instance_id is given (snapshot ids are compared without reading)."""
+    return bool(p['check_source'] and p['instance_id'] and before is not None and p['state'] == 'present'
+                and any(m.get('snapshot_id') for m in before['disk_device_mappings']))
+
+
+# ------------------------------------------------------------------------------------------ read and apply
+
 class EcsImage:
 
     def __init__(self, mod):
@@ -380,17 +572,17 @@ class EcsImage:
         self.p = mod.params
         self.region = mod.region
         self.client = mod.client()
-        self.changed = False
         self.warnings = []
 
-    # ------------------------------------------------------------------ helpers
-    def api(self, action, params=None, msg=None, **kwargs):
+    def api(self, msg, function, *args, **kwargs):
+        """``function(*args, **kwargs)``; an ApiError fails the module with ``msg`` naming what was being done."""
         try:
-            return self.client.call(action, params, **kwargs)
+            return function(*args, **kwargs)
         except ApiError as err:
             self.mod.fail_api(err, msg=msg)
 
     def validate(self):
+        """Bad input, found before any read."""
         p = self.p
         check_name(self.mod, 'name', p['name'])
         check_description(self.mod, 'description', p['description'])
@@ -421,270 +613,132 @@ class EcsImage:
                 if m.get('size') is not None and m['size'] <= 0:
                     self.mod.fail('option disk_device_mappings[%d].size must be positive' % index)
 
-    def find(self):
-        """Raw image or None. Fails on ambiguity, naming the ids."""
+    # ------------------------------------------------------------------ read
+    def read(self):
+        """The image (normalised) or None: one DescribeImages. Fails on an ambiguous name, naming the ids."""
         p = self.p
         if p['image_id']:
-            return self.read_by_id(p['image_id'])
-        matches = self.api_find_by_name(p['name'])
+            return normalize_image(self.read_by_id(p['image_id']))
+        matches = self.api('cannot look up images named %r' % p['name'], find_images_by_name, self.client,
+                           p['name'], owner='self')
         if len(matches) > 1:
             ids = ', '.join(sorted('%s (%s)' % (m.get('ImageId'), m.get('Status')) for m in matches))
             self.mod.fail('name %r is ambiguous: %d of your images in region %s have it: %s. Use image_id to '
                           'choose one.' % (p['name'], len(matches), self.region, ids))
-        return matches[0] if matches else None
-
-    def api_find_by_name(self, name):
-        try:
-            return find_images_by_name(self.client, name, owner='self')
-        except ApiError as err:
-            self.mod.fail_api(err, msg='cannot look up images named %r' % name)
+        return normalize_image(matches[0]) if matches else None
 
     def read_by_id(self, image_id):
-        try:
-            return describe_image(self.client, image_id)
-        except ApiError as err:
-            self.mod.fail_api(err, msg='cannot read image %s' % image_id)
+        return self.api('cannot read image %s' % image_id, describe_image, self.client, image_id)
 
-    def exists_in_region(self, kind, resource_id):
-        reader = describe_instance if kind == 'instance' else describe_snapshot
-        try:
-            return reader(self.client, resource_id)
-        except ApiError as err:
-            self.mod.fail_api(err, msg='cannot check %s %s' % (kind, resource_id))
+    def read_source(self, before):
+        """The snapshots of the image and the disks of instance_id (check_source), or (None, None) unread."""
+        if not reads_source(self.p, before):
+            return None, None
+        msg = 'cannot read the source of image %s (option instance_id)' % before['image_id']
+        ids = sorted(set(m['snapshot_id'] for m in before['disk_device_mappings'] if m.get('snapshot_id')))
+        snapshots = self.api(msg, describe_snapshots, self.client, ids)
+        disks = self.api(msg, instance_disks, self.client, self.p['instance_id'])
+        return snapshots, disks
 
-    def check_sources(self):
-        p = self.p
-        checks = []
-        if p['instance_id']:
-            checks.append(('instance', 'instance_id', p['instance_id']))
-        if p['snapshot_id']:
-            checks.append(('snapshot', 'snapshot_id', p['snapshot_id']))
-        for index, m in enumerate(p['disk_device_mappings'] or []):
-            if m.get('snapshot_id'):
-                checks.append(('snapshot', 'disk_device_mappings[%d].snapshot_id' % index, m['snapshot_id']))
-        for kind, option, resource_id in checks:
-            item = self.exists_in_region(kind, resource_id)
-            if item is None:
-                self.mod.fail('option %s: %s %s was not found in region %s; %s'
-                              % (option, kind, resource_id, self.region, REGIONAL_HINT))
-            if kind == 'instance' and item.get('Status') not in ('Running', 'Stopped', None):
-                if item.get('Status') in ('Pending', 'Starting', 'Stopping') and self.p['wait'] \
-                        and not self.mod.check_mode:
-                    try:   # a transient state: wait for Running or Stopped (CreateImage refuses others)
-                        settle_instance(self.client, item, self.p['wait_timeout'])
-                    except WaitTimeout as exc:
-                        self.mod.fail('option instance_id: CreateImage needs the instance Running or Stopped: %s'
-                                      % exc)
-                    except ApiError as err:
-                        self.mod.fail_api(err, msg='while waiting for instance %s' % resource_id)
-                else:
-                    self.mod.fail('option instance_id: instance %s is %s; CreateImage needs it Running or Stopped'
-                                  % (resource_id, item.get('Status')))
-            if kind == 'snapshot' and item.get('Status') == 'failed':
-                self.mod.fail('option %s: snapshot %s has failed and cannot be used' % (option, resource_id))
+    def check_sources(self, sources):
+        """Read each source of a new image: it must exist in the region, an instance be Running or Stopped (one
+        that is starting or stopping is waited for), a snapshot not have failed."""
+        readers = {'instance': describe_instance, 'snapshot': describe_snapshot}
+        can_wait = self.p['wait'] and not self.mod.check_mode
+        for kind, option, resource_id in sources:
+            item = self.api('cannot check %s %s' % (kind, resource_id), readers[kind], self.client, resource_id)
+            error = source_error(kind, option, resource_id, item, self.region, can_wait)
+            if error:
+                self.mod.fail(error)
+            if kind == 'instance' and item.get('Status') in ('Pending', 'Starting', 'Stopping'):
+                try:   # a transient state: wait for Running or Stopped (CreateImage refuses others)
+                    self.api('while waiting for instance %s' % resource_id, settle_instance, self.client, item,
+                             self.p['wait_timeout'])
+                except WaitTimeout as exc:
+                    self.mod.fail('option instance_id: CreateImage needs the instance Running or Stopped: %s' % exc)
 
     def wait_for(self, image_id, target=('Available',)):
         try:
-            return wait_image(self.client, image_id, self.p['wait_timeout'], target=target)
+            return self.api('while waiting for image %s' % image_id, wait_image, self.client, image_id,
+                            self.p['wait_timeout'], target=target)
         except WaitTimeout as exc:
             last = normalize_image(exc.last) if exc.last else None
             if exc.failed:
                 self.mod.fail('image %s failed in region %s: %s' % (image_id, self.region, exc), image=last)
             self.mod.fail('%s; the image is still %s (it may finish later: rerun to wait again)'
                           % (exc, (last or {}).get('status')), image=last)
-        except ApiError as err:
-            self.mod.fail_api(err, msg='while waiting for image %s' % image_id)
 
     # ------------------------------------------------------------------ present
     def create(self):
         p = self.p
-        if not p['name']:
-            if p['image_id']:
-                self.mod.fail('image %s was not found in region %s (%s)'
-                              % (p['image_id'], self.region, REGIONAL_HINT))
-            self.mod.fail('option name is required to create an image')
-        if not (p['instance_id'] or p['snapshot_id'] or p['disk_device_mappings']):
-            self.mod.fail('no image named %r in region %s; to create it give one of instance_id, snapshot_id, '
-                          'disk_device_mappings' % (p['name'], self.region))
-        if p['image_id']:
-            self.mod.fail('image %s was not found in region %s; to create a new image give name and a source '
-                          'without image_id' % (p['image_id'], self.region))
-        if p['deprecated'] and not p['wait']:
-            self.mod.fail('option deprecated=true on a new image needs wait=true (an image can be deprecated '
-                          'only once it is Available)')
-        self.check_sources()
-
-        mappings = None
-        if p['disk_device_mappings']:
-            mappings = [{'SnapshotId': m.get('snapshot_id'), 'Size': m.get('size'), 'Device': m.get('device'),
-                         'DiskType': m.get('disk_type')} for m in p['disk_device_mappings']]
-        params = {
-            'ImageName': p['name'], 'Description': p['description'], 'ImageFamily': p['image_family'],
-            'ImageVersion': p['image_version'], 'Architecture': p['architecture'], 'Platform': p['platform'],
-            'BootMode': p['boot_mode'], 'InstanceId': p['instance_id'], 'SnapshotId': p['snapshot_id'],
-            'DiskDeviceMapping': mappings, 'ResourceGroupId': p['resource_group_id'],
-            'Tag': [{'Key': k, 'Value': v} for k, v in sorted((p['tags'] or {}).items())] or None,
-        }
-        predicted = predict_image(
-            self.region, p['name'], 'Deprecated' if p['deprecated'] else ('Available' if p['wait'] else 'Creating'),
-            description=p['description'], image_family=p['image_family'], image_version=p['image_version'],
-            architecture=p['architecture'], platform=p['platform'], boot_mode=p['boot_mode'],
-            resource_group_id=p['resource_group_id'], tags=p['tags'])
+        plan = plan_create(p, self.region)
+        if plan['error']:
+            self.mod.fail(plan['error'])
+        self.check_sources(plan['sources'])
+        predicted = plan['image']
         diff = {'before': {}, 'after': diff_view(predicted)}
         if self.mod.check_mode:
             return True, predicted, diff
 
-        response = self.api('CreateImage', params, client_token=True,
-                            msg='cannot create image %r in region %s' % (p['name'], self.region))
+        response = self.api('cannot create image %r in region %s' % (p['name'], self.region), self.client.call,
+                            'CreateImage', plan['params'], client_token=True)
         image_id = response.get('ImageId')
-        raw = None
-        if p['wait']:
-            raw = self.wait_for(image_id)
-            if p['deprecated']:
-                self.api('ModifyImageAttribute', {'ImageId': image_id, 'Status': 'Deprecated'},
-                         msg='image %s was created but could not be deprecated' % image_id)
-                raw = self.read_by_id(image_id)
-        else:
+        raw = self.wait_for(image_id) if p['wait'] else None
+        if raw and p['deprecated']:
+            self.api('image %s was created but could not be deprecated' % image_id, self.client.call,
+                     'ModifyImageAttribute', {'ImageId': image_id, 'Status': 'Deprecated'})
+        if not raw or p['deprecated']:
             raw = self.read_by_id(image_id)
         image = normalize_image(raw) if raw else dict(predicted, image_id=image_id)
         diff['after'] = diff_view(image)
         return True, image, diff
 
-    def update(self, raw):
+    def update(self, before):
         p = self.p
-        before = normalize_image(raw)
-        after = copy.deepcopy(before)
-        image_id = before['image_id']
-
-        modify = {}
-        if p['image_id'] and p['name'] and p['name'] != before['name']:
-            modify['ImageName'] = after['name'] = p['name']
-        if p['description'] is not None and p['description'] != before['description']:
-            modify['Description'] = after['description'] = p['description']
-        if p['image_family'] is not None and p['image_family'] != before['image_family']:
-            modify['ImageFamily'] = after['image_family'] = p['image_family']
-        if p['boot_mode'] is not None and p['boot_mode'] != before['boot_mode']:
-            modify['BootMode'] = after['boot_mode'] = p['boot_mode']
-        if p['deprecated'] is True and before['status'] != 'Deprecated':
-            modify['Status'] = after['status'] = 'Deprecated'
-        elif p['deprecated'] is False and before['status'] == 'Deprecated':
-            modify['Status'] = after['status'] = 'Available'
-        to_set, to_remove = diff_tags(before['tags'], p['tags'], p['purge_tags'])
-        if to_set or to_remove:
-            after['tags'] = merged_tags(before['tags'], p['tags'], p['purge_tags'])
-        join_group = p['resource_group_id'] is not None and p['resource_group_id'] != before['resource_group_id']
-        if join_group:
-            after['resource_group_id'] = p['resource_group_id']
-
-        for option, key in IMMUTABLE:
-            if p[option] is not None and before.get(key) is not None and \
-                    str(p[option]).lower() != str(before[key]).lower():
-                self.warnings.append('option %s is %r but image %s has %r; %s'
-                                     % (option, p[option], image_id, before[key], LEFT_AS_IS))
-        source_warning = self.source_difference(before)
-        if source_warning:
-            self.warnings.append(source_warning)
-
-        changes = bool(modify or to_set or to_remove or join_group)
-        if changes and before['owner_alias'] not in ('self', None):
-            self.mod.fail('image %s belongs to another owner (owner_alias %s, owner_id %s): only your own custom '
-                          'images can be changed' % (image_id, before['owner_alias'], before['owner_id']))
-        if 'Status' in modify and before['status'] not in USABLE_STATUSES:
-            if before['status'] not in IN_FLIGHT_STATUSES or not p['wait']:
-                self.mod.fail('image %s is %s: only an Available image can be deprecated or made available again%s'
-                              % (image_id, before['status'],
-                                 ' (use wait=true to wait for the end of its creation)'
-                                 if before['status'] in IN_FLIGHT_STATUSES else ''))
-        if p['wait'] and before['status'] in FAILED_STATUSES:
-            self.mod.fail('image %s is %s: it cannot become Available; delete it (state=absent) and run again to '
-                          'create a new one (or set wait=false to manage it anyway)' % (image_id, before['status']),
-                          image=before)
+        snapshots, disks = self.read_source(before)
+        plan = plan_update(p, before, snapshots, disks)
+        self.warnings.extend(plan['warnings'])
+        if plan['error']:
+            self.mod.fail(plan['error'], **({'image': before} if plan['error_image'] else {}))
         if self.mod.check_mode:
-            return changes, after, {'before': diff_view(before), 'after': diff_view(after)}
+            return plan['changed'], plan['after'], {'before': diff_view(before), 'after': diff_view(plan['after'])}
 
-        # an image still being created: with wait=true, wait for it (a status change needs it Available)
-        if p['wait'] and before['status'] in IN_FLIGHT_STATUSES:
-            self.wait_for(image_id)
-        elif before['status'] in FAILED_STATUSES:
-            self.warnings.append('image %s is %s; delete it (state=absent) and run again to create a new one'
-                                 % (image_id, before['status']))
-
-        if modify:
-            modify['ImageId'] = image_id
-            self.api('ModifyImageAttribute', modify, msg='cannot modify image %s' % image_id)
-        if to_set or to_remove:
-            try:
-                apply_tags(self.client, 'image', image_id, to_set, to_remove)
-            except ApiError as err:
-                self.mod.fail_api(err, msg='cannot update the tags of image %s' % image_id)
-        if join_group:
-            self.api('JoinResourceGroup', {'ResourceGroupId': p['resource_group_id'], 'ResourceId': image_id,
-                                           'ResourceType': 'image'},
-                     msg='cannot move image %s to resource group %s' % (image_id, p['resource_group_id']))
-        if changes or (p['wait'] and before['status'] in IN_FLIGHT_STATUSES):
-            fresh = self.read_by_id(image_id)
-            image = normalize_image(fresh) if fresh else after
-        else:
-            image = before
-        return changes, image, {'before': diff_view(before), 'after': diff_view(image)}
-
-    def source_difference(self, before):
-        """A warning when a source option (instance_id, snapshot_id, disk_device_mappings) is given for an existing
-        image whose source, read from the snapshots of its disks, is another one; None when it is the same or
-        cannot be read (no snapshot ids, snapshots or disks no longer found)."""
-        p = self.p
         image_id = before['image_id']
-        mappings = [m for m in before['disk_device_mappings'] if m.get('snapshot_id')]
-        if not mappings:
-            return None
-        has = [m['snapshot_id'] for m in mappings]
-        if p['snapshot_id']:
-            system = [m['snapshot_id'] for m in mappings if m.get('type') == 'system'] or has[:1]
-            if p['snapshot_id'] not in system:
-                return ('option snapshot_id is %r but image %s was made from snapshot %s (system disk); %s'
-                        % (p['snapshot_id'], image_id, ', '.join(system), LEFT_AS_IS))
-        elif p['disk_device_mappings']:
-            given = sorted(set(m['snapshot_id'] for m in p['disk_device_mappings'] if m.get('snapshot_id')))
-            if given != sorted(set(has)):
-                return ('option disk_device_mappings has snapshots %s but image %s was made from snapshots %s; %s'
-                        % (', '.join(given) or 'none', image_id, ', '.join(sorted(set(has))), LEFT_AS_IS))
-        elif p['instance_id']:
-            try:
-                snapshots = describe_snapshots(self.client, sorted(set(has)))
-                disks = instance_disks(self.client, p['instance_id'])
-            except ApiError as err:
-                self.mod.fail_api(err, msg='cannot read the source of image %s (option instance_id)' % image_id)
-            sources = sorted(set(s.get('SourceDiskId') for s in snapshots if s.get('SourceDiskId')))
-            if sources and disks and not set(sources) & set(d.get('DiskId') for d in disks):
-                return ('option instance_id is %r but image %s was made from disk(s) %s, none of which is a disk of '
-                        'that instance; %s' % (p['instance_id'], image_id, ', '.join(sources), LEFT_AS_IS))
-        return None
+        if plan['wait_first']:      # an image still being made: a status change needs it Available
+            self.wait_for(image_id)
+        if plan['modify']:
+            self.api('cannot modify image %s' % image_id, self.client.call, 'ModifyImageAttribute',
+                     dict(plan['modify'], ImageId=image_id))
+        if plan['to_set'] or plan['to_remove']:
+            self.api('cannot update the tags of image %s' % image_id, apply_tags, self.client, 'image', image_id,
+                     plan['to_set'], plan['to_remove'])
+        if plan['join_group']:
+            self.api('cannot move image %s to resource group %s' % (image_id, p['resource_group_id']),
+                     self.client.call, 'JoinResourceGroup',
+                     {'ResourceGroupId': p['resource_group_id'], 'ResourceId': image_id, 'ResourceType': 'image'})
+        image = before
+        if plan['changed'] or plan['wait_first']:
+            image = normalize_image(self.read_by_id(image_id)) or plan['after']
+        return plan['changed'], image, {'before': diff_view(before), 'after': diff_view(image)}
 
     # ------------------------------------------------------------------ absent
-    def delete(self, raw):
+    def delete(self, before):
         p = self.p
-        before = normalize_image(raw)
         image_id = before['image_id']
-        if before['owner_alias'] not in ('self', None):
-            self.mod.fail('refusing to delete image %s: it is not your own custom image (owner_alias %s, owner_id '
-                          '%s)' % (image_id, before['owner_alias'], before['owner_id']))
-        if before['status'] in IN_FLIGHT_STATUSES and not self.mod.check_mode and p['wait']:
-            # the API refuses to delete an image being created; wait for the end of creation first
+        plan = plan_delete(p, before)
+        if plan['error']:
+            self.mod.fail(plan['error'])
+        if plan['wait_first'] and not self.mod.check_mode:
             try:
-                wait_image(self.client, image_id, p['wait_timeout'],
-                           target=SETTLED_STATUSES)
+                self.api('while waiting for image %s' % image_id, wait_image, self.client, image_id,
+                         p['wait_timeout'], target=SETTLED_STATUSES)
             except WaitTimeout as exc:
                 self.mod.fail('cannot delete image %s: %s' % (image_id, exc))
-            except ApiError as err:
-                self.mod.fail_api(err, msg='while waiting for image %s' % image_id)
 
         to_delete, kept = [], {}
         if p['delete_snapshots']:
-            try:
-                to_delete, kept = plan_snapshot_deletion(self.client, image_snapshot_ids(before), image_id)
-            except ApiError as err:
-                self.mod.fail_api(err, msg='cannot check whether the snapshots of image %s are still used'
-                                  % image_id)
+            to_delete, kept = self.api('cannot check whether the snapshots of image %s are still used' % image_id,
+                                       plan_snapshot_deletion, self.client, image_snapshot_ids(before), image_id)
             self.warn_kept(image_id, kept)
         diff = {'before': diff_view(before), 'after': {}}
         if self.mod.check_mode:
@@ -725,10 +779,10 @@ class EcsImage:
     def run(self):
         p = self.p
         self.validate()
-        raw = self.find()
+        before = self.read()
         result = {}
         if p['state'] == 'absent':
-            if raw is None:
+            if before is None:
                 changed, image, diff, deleted, kept = False, {}, {'before': {}, 'after': {}}, [], []
                 if p['image_id']:
                     elsewhere = image_regions(self.client, p['image_id'], self.region)
@@ -737,12 +791,12 @@ class EcsImage:
                             'image_id %s does not exist in region %s, so nothing was deleted; it exists in %s - set '
                             'region to delete it there' % (p['image_id'], self.region, ', '.join(elsewhere)))
             else:
-                changed, image, diff, deleted, kept = self.delete(raw)
+                changed, image, diff, deleted, kept = self.delete(before)
             result.update(deleted_snapshots=deleted, kept_snapshots=kept)
-        elif raw is None:
+        elif before is None:
             changed, image, diff = self.create()
         else:
-            changed, image, diff = self.update(raw)
+            changed, image, diff = self.update(before)
         for warning in self.warnings:
             self.mod.warn(warning)
         self.mod.exit(changed, image=image, diff=diff, **result)
@@ -773,6 +827,7 @@ def main():
         deprecated=dict(type='bool'),
         force=dict(type='bool', default=False),
         delete_snapshots=dict(type='bool', default=False),
+        check_source=dict(type='bool', default=False),
     )
     argument_spec.update(WAIT_ARGUMENT_SPEC)
     mod = AlicloudModule(

@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.alicloud.ecs_images.plugins.modules import ecs_image as M
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import normalize_image
 
 
 class Failed(Exception):
@@ -81,7 +82,7 @@ class FakeModule:
                     disk_device_mappings=None, description=None, image_family=None, image_version=None,
                     architecture=None, platform=None, boot_mode=None, tags=None, purge_tags=True,
                     resource_group_id=None, deprecated=None, force=False, delete_snapshots=False, wait=True,
-                    wait_timeout=600)
+                    wait_timeout=600, check_source=False)
         base.update(params)
         self.params = base
         self.check_mode = check_mode
@@ -172,7 +173,7 @@ def source_client():
                              {'DiskId': 'd-9', 'InstanceId': 'i-2'}])
 
 
-@pytest.mark.parametrize('source', [dict(instance_id='i-1'), dict(snapshot_id='s-1'),
+@pytest.mark.parametrize('source', [dict(instance_id='i-1', check_source=True), dict(snapshot_id='s-1'),
                                     dict(disk_device_mappings=[{'snapshot_id': 's-2'}, {'snapshot_id': 's-1'},
                                                                {'size': 20}])])
 def test_same_source_on_existing_image_is_silent_and_only_reads(source):
@@ -184,7 +185,7 @@ def test_same_source_on_existing_image_is_silent_and_only_reads(source):
 
 
 @pytest.mark.parametrize('source, message', [
-    (dict(instance_id='i-2'), "option instance_id is 'i-2' but image m-1 was made from disk(s) d-1, d-2, none of"),
+    (dict(instance_id='i-2', check_source=True), "option instance_id is 'i-2' but image m-1 was made from disk(s) d-1, d-2, none of"),
     (dict(snapshot_id='s-2'), "option snapshot_id is 's-2' but image m-1 was made from snapshot s-1 (system disk)"),
     (dict(disk_device_mappings=[{'snapshot_id': 's-1'}]),
      'option disk_device_mappings has snapshots s-1 but image m-1 was made from snapshots s-1, s-2'),
@@ -202,12 +203,28 @@ def test_other_source_on_existing_image_is_a_warning_naming_the_option(source, m
 def test_unreadable_source_is_silent():
     client = source_client()
     client.snapshots = []           # the image's snapshots are gone: its source disks cannot be read
-    mod = FakeModule(client, name='web', instance_id='i-2')
+    mod = FakeModule(client, name='web', instance_id='i-2', check_source=True)
     run(mod)
     client = source_client()        # the instance has no disks here (gone, or another region)
-    mod2 = FakeModule(client, name='web', instance_id='i-3')
+    mod2 = FakeModule(client, name='web', instance_id='i-3', check_source=True)
     run(mod2)
     assert mod.warnings == [] and mod2.warnings == []
+
+
+@pytest.mark.parametrize('source', [dict(instance_id='i-1'), dict(instance_id='i-2')])
+def test_rerun_given_instance_id_reads_the_image_only(source):
+    """A rerun of an unchanged create makes one read: the source is read only to create, or with check_source."""
+    client = source_client()
+    mod = FakeModule(client, name='web', **source)
+    result = run(mod)
+    assert result['changed'] is False and mod.warnings == []
+    assert client.actions() == ['DescribeImages']
+
+
+def test_check_source_reads_the_snapshots_and_the_instance_disks():
+    client = source_client()
+    run(FakeModule(client, name='web', instance_id='i-1', check_source=True))
+    assert client.actions() == ['DescribeImages', 'DescribeSnapshots', 'DescribeDisks']
 
 
 def test_changing_someone_elses_image_is_refused():
@@ -323,3 +340,135 @@ def test_instance_in_a_refusing_state_fails_before_create():
         M.EcsImage(FakeModule(client, name='web', instance_id='i-1')).run()
     assert 'option instance_id' in str(exc.value) and 'Expired' in str(exc.value)
     assert 'CreateImage' not in client.actions()
+
+
+# ------------------------------------------------------------------------------------ pure plan functions
+
+def params(**values):
+    return FakeModule(None, **values).params
+
+
+def test_plan_create_params_tags_and_predicted_image():
+    plan = M.plan_create(params(name='web', instance_id='i-1', tags={'b': 2, 'a': '1'}, image_family='fam'),
+                         'cn-hangzhou')
+    assert plan['error'] is None and plan['sources'] == [('instance', 'instance_id', 'i-1')]
+    assert plan['params']['InstanceId'] == 'i-1' and plan['params']['ImageName'] == 'web'
+    assert (plan['params']['Tag.1.Key'], plan['params']['Tag.1.Value']) == ('a', '1')
+    assert (plan['params']['Tag.2.Key'], plan['params']['Tag.2.Value']) == ('b', '2')
+    image = plan['image']
+    assert image == M.predict_image('cn-hangzhou', 'web', 'Available', image_family='fam', tags={'a': '1', 'b': '2'})
+    assert M.plan_create(params(name='web', snapshot_id='s-1', wait=False), 'r')['image']['status'] == 'Creating'
+    assert M.plan_create(params(name='web', snapshot_id='s-1', deprecated=True), 'r')['image']['status'] == \
+        'Deprecated'
+
+
+@pytest.mark.parametrize('values, words', [
+    (dict(image_id='m-1'), 'image m-1 was not found in region r'),
+    (dict(), 'option name is required'),
+    (dict(name='web'), 'instance_id, snapshot_id, disk_device_mappings'),
+    (dict(name='web', image_id='m-1', snapshot_id='s-1'), 'without image_id'),
+    (dict(name='web', snapshot_id='s-1', deprecated=True, wait=False), 'needs wait=true'),
+])
+def test_plan_create_refusals(values, words):
+    assert words in M.plan_create(params(**values), 'r')['error']
+
+
+def test_plan_create_sources_name_the_option_of_each_snapshot():
+    plan = M.plan_create(params(name='web', disk_device_mappings=[{'snapshot_id': 's-1'}, {'size': 20},
+                                                                   {'snapshot_id': 's-3'}]), 'r')
+    assert plan['sources'] == [('snapshot', 'disk_device_mappings[0].snapshot_id', 's-1'),
+                               ('snapshot', 'disk_device_mappings[2].snapshot_id', 's-3')]
+
+
+@pytest.mark.parametrize('item, can_wait, words', [
+    (None, True, 'was not found in region r'),
+    ({'Status': 'Expired'}, True, 'is Expired'),
+    ({'Status': 'Stopping'}, False, 'is Stopping'),
+])
+def test_source_error_for_instances(item, can_wait, words):
+    assert words in M.source_error('instance', 'instance_id', 'i-1', item, 'r', can_wait)
+
+
+def test_source_error_accepts_usable_and_waitable_sources():
+    assert M.source_error('instance', 'instance_id', 'i-1', {'Status': 'Stopping'}, 'r', True) is None
+    assert M.source_error('instance', 'instance_id', 'i-1', {'Status': 'Running'}, 'r', False) is None
+    assert M.source_error('snapshot', 'snapshot_id', 's-1', {'Status': 'accomplished'}, 'r', False) is None
+    assert 'has failed' in M.source_error('snapshot', 'snapshot_id', 's-1', {'Status': 'failed'}, 'r', False)
+
+
+def existing(**raw):
+    return normalize_image(raw_image('m-1', 'web', **raw))
+
+
+def test_plan_update_nothing_to_do():
+    plan = M.plan_update(params(name='web', description=''), existing())
+    assert plan['changed'] is False and plan['error'] is None and plan['warnings'] == []
+    assert plan['after'] == existing() and plan['wait_first'] is False
+
+
+def test_plan_update_changes_and_prediction():
+    before = existing(tags={'a': '1', 'b': '2'}, ResourceGroupId='rg-1')
+    plan = M.plan_update(params(image_id='m-1', name='new', description='d2', tags={'a': '9'}, deprecated=True,
+                                resource_group_id='rg-2'), before)
+    assert plan['changed'] is True and plan['error'] is None
+    assert plan['modify'] == {'ImageName': 'new', 'Description': 'd2', 'Status': 'Deprecated'}
+    assert plan['to_set'] == {'a': '9'} and plan['to_remove'] == ['b'] and plan['join_group'] is True
+    after = plan['after']
+    assert (after['name'], after['status'], after['tags'], after['resource_group_id']) == \
+        ('new', 'Deprecated', {'a': '9'}, 'rg-2')
+    assert before['tags'] == {'a': '1', 'b': '2'}      # the image read is not changed by planning
+
+
+def test_plan_update_name_without_image_id_is_the_lookup_key_not_a_rename():
+    assert M.plan_update(params(name='web'), existing())['modify'] == {}
+
+
+@pytest.mark.parametrize('status, wait, words', [
+    ('Creating', False, 'use wait=true'),
+    ('CreateFailed', True, 'only an Available image'),
+])
+def test_plan_update_status_change_needs_a_finished_image(status, wait, words):
+    plan = M.plan_update(params(name='web', deprecated=True, wait=wait), existing(status=status))
+    assert words in plan['error']
+
+
+def test_plan_update_waits_for_an_image_in_flight_before_a_status_change():
+    plan = M.plan_update(params(name='web', deprecated=True), existing(status='Waiting'))
+    assert plan['error'] is None and plan['wait_first'] is True
+
+
+def test_plan_update_failed_image_error_with_wait_warning_without():
+    plan = M.plan_update(params(name='web'), existing(status='UnAvailable'))
+    assert 'cannot become Available' in plan['error'] and plan['error_image'] is True
+    plan = M.plan_update(params(name='web', wait=False), existing(status='UnAvailable'))
+    assert plan['error'] is None and 'is UnAvailable' in plan['warnings'][0]
+
+
+def test_plan_update_refuses_to_change_another_owners_image_but_may_read_it():
+    before = existing(owner='system')
+    assert 'only your own' in M.plan_update(params(image_id='m-1', description='x'), before)['error']
+    assert M.plan_update(params(image_id='m-1'), before)['error'] is None
+
+
+def test_source_warning_for_instance_id_needs_what_was_read():
+    before = normalize_image(source_client().images[0])
+    p = params(name='web', instance_id='i-2')
+    assert M.source_warning(p, before) is None          # not read (no check_source): nothing said
+    snapshots = [{'SnapshotId': 's-1', 'SourceDiskId': 'd-1'}]
+    assert 'option instance_id' in M.source_warning(p, before, snapshots, [{'DiskId': 'd-9'}])
+    assert M.source_warning(p, before, snapshots, [{'DiskId': 'd-1'}]) is None
+
+
+def test_reads_source_only_with_check_source_and_instance_id():
+    before = normalize_image(source_client().images[0])
+    assert M.reads_source(params(name='web', instance_id='i-1'), before) is False
+    assert M.reads_source(params(name='web', instance_id='i-1', check_source=True), before) is True
+    assert M.reads_source(params(name='web', snapshot_id='s-1', check_source=True), before) is False
+    assert M.reads_source(params(name='web', instance_id='i-1', check_source=True), None) is False
+
+
+def test_plan_delete():
+    assert M.plan_delete(params(name='web'), existing()) == {'error': None, 'wait_first': False}
+    assert M.plan_delete(params(name='web'), existing(status='Creating'))['wait_first'] is True
+    assert M.plan_delete(params(name='web', wait=False), existing(status='Creating'))['wait_first'] is False
+    assert 'refusing to delete' in M.plan_delete(params(name='web'), existing(owner='others'))['error']
