@@ -18,15 +18,6 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.credentials im
     CredentialError, materialize_credentials, resolve_credentials,
 )
 
-OSS2_IMPORT_ERROR = None
-try:
-    import oss2
-    HAS_OSS2 = True
-except ImportError as _exc:  # pragma: no cover
-    oss2 = None
-    HAS_OSS2 = False
-    OSS2_IMPORT_ERROR = _exc
-
 # Matches plugins/doc_fragments/alicloud.py DOCUMENTATION exactly.
 COMMON_ARGUMENT_SPEC = dict(
     access_key=dict(type='str', aliases=['alicloud_access_key'], no_log=False),
@@ -97,9 +88,13 @@ class AlicloudModule:
         return sum(client.calls for client in self._clients.values())
 
     def oss_auth(self):
-        """oss2 auth object with the same credentials (StsAuth when a security token is in use)."""
-        if not HAS_OSS2:
-            self.fail(missing_required_lib('oss2'), exception=str(OSS2_IMPORT_ERROR))
+        """oss2 auth object with the same credentials (StsAuth when a security token is in use).
+
+        oss2 is imported here, not with this file: only the modules that use OSS pay for it."""
+        try:
+            import oss2
+        except ImportError as exc:
+            self.fail(missing_required_lib('oss2'), exception=str(exc))
         try:
             materialize_credentials(self.credentials)
         except CredentialError as exc:

@@ -27,11 +27,10 @@ try:
 except ImportError:  # pragma: no cover - python 2 is not supported, keep sanity import test happy
     proxy_bypass_environment = urlparse = None
 
+# Only the SDK's exception classes are imported with this file (cheap); its client and request classes (the
+# vendored HTTP stack, most of a module's start-up time) are imported where the first request is built.
 ALIYUN_SDK_IMPORT_ERROR = None
 try:
-    from aliyunsdkcore.client import AcsClient
-    from aliyunsdkcore.request import CommonRequest
-    from aliyunsdkcore.auth.credentials import AccessKeyCredential, StsTokenCredential
     from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException
     HAS_ALIYUN_SDK = True
     # The SDK logs every failed attempt at ERROR level; we report errors ourselves.
@@ -41,7 +40,6 @@ try:
 except ImportError as _exc:  # pragma: no cover - exercised only without the SDK
     HAS_ALIYUN_SDK = False
     ALIYUN_SDK_IMPORT_ERROR = _exc
-    AcsClient = CommonRequest = AccessKeyCredential = StsTokenCredential = None
 
     class ClientException(Exception):
         pass
@@ -272,6 +270,8 @@ def _no_proxy_for(endpoint):
 
 
 def _acs_client(access_key, secret_key, security_token, region, validate_certs, endpoint=None):
+    from aliyunsdkcore.auth.credentials import AccessKeyCredential, StsTokenCredential
+    from aliyunsdkcore.client import AcsClient
     if security_token:
         credential = StsTokenCredential(access_key, secret_key, security_token)
     else:
@@ -286,6 +286,7 @@ def _request_for(action):
         module = importlib.import_module('aliyunsdkecs.request.v20140526.%sRequest' % action)
         return getattr(module, '%sRequest' % action)()
     except (ImportError, AttributeError):
+        from aliyunsdkcore.request import CommonRequest
         request = CommonRequest(version=ECS_API_VERSION, action_name=action, product='Ecs')
         request.set_method('POST')
         return request

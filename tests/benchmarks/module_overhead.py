@@ -1,0 +1,105 @@
+#!/usr/bin/env python
+"""Benchmark: per-task overhead of a one-read module in ansible-playbook, against ansible.builtin.ping.
+
+Starts an ECS emulator and times three playbooks on localhost (connection local, no facts), each run
+--rounds times in turn: N tasks of alicloud.ecs_images.ecs_image_info reading one image by id (one
+DescribeImages call per task), N tasks of ansible.builtin.ping, and the same play with no task (ansible-playbook's
+own start-up). The per-task cost of a module is (median time of its playbook - median time of the empty one) / N.
+Prints both figures, their ratio (target, issue 11: at most 1.5) and the API calls per ecs_image_info task (from
+the emulator's request log; should be 1).
+
+Exit status 1 when a playbook failed or a task made more than one API call.
+Usage: .venv/bin/python tests/benchmarks/module_overhead.py [--tasks 20] [--rounds 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT / 'tests' / 'integration'))
+
+from emulator_helper import Emulator, collections_path, without_proxies  # noqa: E402  pylint: disable=wrong-import-position
+
+OUT = ROOT / 'tests' / 'output' / 'benchmarks' / 'module_overhead'
+TARGET_RATIO = 1.5
+
+
+def playbook(path: Path, tasks: int, module: str, args: dict) -> Path:
+    play = {'name': 'overhead', 'hosts': 'localhost', 'gather_facts': False,
+            'tasks': [{'name': 'task %d' % index, module: args} for index in range(tasks)]}
+    path.write_text(json.dumps([play], indent=1), encoding='utf-8')   # JSON is YAML
+    return path
+
+
+def run(env: dict, book: Path, log: Path) -> tuple:
+    cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', 'localhost,', '-c', 'local',
+           '-e', 'ansible_python_interpreter=%s' % sys.executable, str(book)]
+    start = time.monotonic()
+    with open(log, 'w', encoding='utf-8') as handle:
+        status = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT,
+                                cwd=str(ROOT), check=False).returncode
+    return status, time.monotonic() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--tasks', type=int, default=20, help='tasks per playbook (default 20)')
+    parser.add_argument('--rounds', type=int, default=3, help='runs of each playbook (median taken; default 3)')
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    env = without_proxies()
+    env.update({
+        'ANSIBLE_COLLECTIONS_PATH': collections_path(ROOT, os.environ.get('ECS_IMAGES_COLLECTIONS_PATH')),
+        'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_LOCALHOST_WARNING': 'false',
+        'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'false',
+        'ANSIBLE_RETRY_FILES_ENABLED': 'false',
+    })
+    env.pop('ANSIBLE_CONFIG', None)
+    with Emulator(time_scale=0.01, log_path=str(OUT / 'emulator.log')) as emu:
+        env.update(emu.env)
+        image_id = emu.test_vars()['test_public_image_id']
+        books = {
+            'empty': playbook(OUT / 'empty.yml', 0, 'ansible.builtin.ping', {}),
+            'ping': playbook(OUT / 'ping.yml', args.tasks, 'ansible.builtin.ping', {}),
+            'ecs_image_info': playbook(OUT / 'info.yml', args.tasks, 'alicloud.ecs_images.ecs_image_info',
+                                       {'image_ids': [image_id]}),
+        }
+        times = dict((name, []) for name in books)
+        calls = []
+        for dummy in range(args.rounds):
+            for name, book in books.items():
+                emu.clear_requests()
+                status, wall = run(env, book, OUT / ('%s.log' % name))
+                if status != 0:
+                    print('module_overhead: %s playbook failed, see %s' % (name, OUT / ('%s.log' % name)),
+                          file=sys.stderr)
+                    return 1
+                times[name].append(wall)
+                if name == 'ecs_image_info':
+                    calls.append(len([r for r in emu.requests() if not r.get('service')]))
+    base = statistics.median(times['empty'])
+    per_task = dict((name, (statistics.median(times[name]) - base) / args.tasks) for name in ('ping', 'ecs_image_info'))
+    ratio = per_task['ecs_image_info'] / per_task['ping'] if per_task['ping'] > 0 else float('inf')
+    calls_per_task = max(calls) / float(args.tasks)
+    print('playbook wall times (s, %d rounds): %s' % (args.rounds, ', '.join(
+        '%s %s' % (name, '/'.join('%.2f' % t for t in values)) for name, values in times.items())))
+    print('ansible-playbook start-up (empty play)      %.2f s' % base)
+    print('per task: ansible.builtin.ping              %.3f s' % per_task['ping'])
+    print('per task: ecs_image_info (one read)         %.3f s' % per_task['ecs_image_info'])
+    print('ratio ecs_image_info / ping                 %.2f (target <= %.1f)' % (ratio, TARGET_RATIO))
+    print('API calls per ecs_image_info task           %.2f' % calls_per_task)
+    return 0 if calls_per_task <= 1 else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
