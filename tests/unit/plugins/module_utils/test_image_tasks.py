@@ -1,5 +1,5 @@
 # -*- coding: utf-8 -*-
-"""Unit tests of plugins/module_utils/image_tasks.py: task lookups and the progress-timed task waiter,
+"""Unit tests of plugins/module_utils/image_tasks.py: the progress-timed task waiter,
 with a scripted client (answers depend on a simulated clock) instead of the network."""
 
 from __future__ import absolute_import, division, print_function
@@ -10,8 +10,6 @@ import pytest
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError  # noqa: E402
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import follow_task  # noqa: E402
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.tasks import (  # noqa: E402
-    describe_task, find_tasks, task_progress, task_related_values)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (  # noqa: E402
     WaitFailed, WaitTimeout)
 
@@ -31,11 +29,10 @@ class Clock:
 class TaskClient:
     """A task that runs from t=1000 for ``duration`` seconds, then ends in ``outcome``."""
 
-    def __init__(self, clock, duration, outcome='Finished', tasks=None):
+    def __init__(self, clock, duration, outcome='Finished'):
         self.clock = clock
         self.duration = duration
         self.outcome = outcome
-        self.tasks = tasks or []
         self.calls = []
 
     def call(self, action, params=None, client_token=None, region=None):
@@ -59,9 +56,6 @@ class TaskClient:
                                                        {'Name': 'OSSObject', 'Value': 'p_m-1_t-1_data1.raw'}]}}]}}
         return task
 
-    def paginate(self, action, params, result_key, page_size=100, region=None):
-        self.calls.append((self.clock.now, action, dict(params)))
-        return list(self.tasks)
 
 
 @pytest.mark.parametrize('duration', [6.0, 30.0, 300.0, 1200.0])
@@ -102,31 +96,3 @@ def test_follow_task_gives_up_on_a_missing_task():
         follow_task(client, 't-gone', timeout=3600, sleep=clock.sleep, clock=clock.time)
     assert 'not found' in str(err.value)
     assert len(client.calls) == 3
-
-
-def test_describe_task_none_when_unknown():
-    clock = Clock()
-    assert describe_task(TaskClient(clock, 1), 't-gone') is None
-    assert describe_task(TaskClient(clock, 1), 't-1')['TaskId'] == 't-1'
-
-
-def test_task_related_values_keeps_repeated_names():
-    task = TaskClient(Clock(), 1).call('DescribeTaskAttribute', {'TaskId': 't-1'})
-    assert task_related_values(task, 'OSSObject') == ['p_m-1_t-1.raw', 'p_m-1_t-1_data1.raw']
-    assert task_related_values(task, 'OSSBucket') == ['b']
-    assert task_related_values(None, 'OSSObject') == []
-
-
-def test_task_progress():
-    assert task_progress({'TaskProcess': '37%'}) == 37.0
-    assert task_progress({'TaskProcess': ''}) is None
-    assert task_progress(None) is None
-
-
-def test_find_tasks_filters_by_resource_and_flattens_filter():
-    clock = Clock()
-    client = TaskClient(clock, 1, tasks=[{'TaskId': 't-1', 'ResourceId': 'm-1'}, {'TaskId': 't-2', 'ResourceId': 'm-2'}])
-    assert [t['TaskId'] for t in find_tasks(client, 'ExportImage', status='Processing', resource_id='m-2')] == ['t-2']
-    params = client.calls[-1][2]
-    assert params['TaskAction'] == 'ExportImage' and params['TaskStatus'] == 'Processing'
-    assert params['ResourceIds'] == ['m-2']

@@ -5,7 +5,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import Credentials, EcsClient
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import EcsClient
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.credentials import Credentials
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.regions import region_ids
 
 

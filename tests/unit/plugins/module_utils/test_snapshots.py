@@ -7,7 +7,8 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import Credentials, EcsClient
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import EcsClient
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.credentials import Credentials
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.snapshots import describe_snapshot, describe_snapshots
 
 

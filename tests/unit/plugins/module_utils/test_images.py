@@ -1,15 +1,15 @@
 # -*- coding: utf-8 -*-
-"""normalize_image, image lookups, tag helpers and client-side validation."""
+"""Unit tests of plugins/module_utils/images.py: the status vocabulary, the image model and the image readers."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import pytest
+import yaml
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils import images as IM
-from ansible_collections.alicloud.ecs_images.plugins.module_utils import tags as T
-from ansible_collections.alicloud.ecs_images.plugins.module_utils import validation as V
+from ansible_collections.alicloud.ecs_images.plugins.modules import ecs_image, ecs_image_info
+
 
 RAW = {
     'ImageId': 'm-bp1', 'ImageName': 'web', 'Description': '', 'Status': 'Creating', 'Progress': '37%',
@@ -44,8 +44,8 @@ def test_normalize_image_types_and_keys():
 
 
 def test_disk_progress_is_an_int_like_the_image_progress():
-    raw = dict(RAW, DiskDeviceMappings={'DiskDeviceMapping': [{'Device': '/dev/xvda', 'Progress': '100%'},
-                                                               {'Device': '/dev/xvdb', 'Progress': 37}]})
+    disks = [{'Device': '/dev/xvda', 'Progress': '100%'}, {'Device': '/dev/xvdb', 'Progress': 37}]
+    raw = dict(RAW, DiskDeviceMappings={'DiskDeviceMapping': disks})
     img = IM.normalize_image(raw)
     assert [m['progress'] for m in img['disk_device_mappings']] == [100, 37]
 
@@ -121,104 +121,44 @@ def test_sort_newest_first():
     assert [i['image_id'] for i in IM.sort_newest_first(imgs)] == ['b', 'a', 'c']
 
 
-# ------------------------------------------------------------------------------------------------ tags
+# ------------------------------------------------------------------------ the model as the modules document it
+# The image model is documented twice (RETURN of ecs_image and of ecs_image_info: Ansible has no return-value doc
+# fragments). Both must describe exactly what normalize_image returns, identically.
 
-def test_tags_to_dict_shapes():
-    assert T.tags_to_dict({'Tag': [{'TagKey': 'a', 'TagValue': None}]}) == {'a': ''}
-    assert T.tags_to_dict([{'Key': 'k', 'Value': 'v'}]) == {'k': 'v'}
-    assert T.tags_to_dict({'TagResource': [{'TagKey': 'x', 'TagValue': 'y'}]}) == {'x': 'y'}
-    assert T.tags_to_dict(None) == {} and T.tags_to_dict({'Tag': []}) == {}
-
-
-def test_tag_params_sorted_and_indexed():
-    assert T.tag_params({'b': 2, 'a': None}) == {'Tag.1.Key': 'a', 'Tag.1.Value': '', 'Tag.2.Key': 'b',
-                                                 'Tag.2.Value': '2'}
-
-
-@pytest.mark.parametrize('current,desired,purge,to_set,to_remove', [
-    ({'a': '1'}, None, True, {}, []),                       # tags omitted: untouched
-    ({'a': '1'}, {}, True, {}, ['a']),                      # {} clears
-    ({'a': '1'}, {}, False, {}, []),
-    ({'a': '1', 'b': '2'}, {'a': '1'}, True, {}, ['b']),
-    ({'a': '1', 'b': '2'}, {'a': '9', 'c': '3'}, False, {'a': '9', 'c': '3'}, []),
-    ({'a': '1'}, {'a': '1'}, True, {}, []),
-    ({'n': '1'}, {'n': 1}, True, {}, []),                   # values compared as strings
-])
-def test_diff_tags(current, desired, purge, to_set, to_remove):
-    assert T.diff_tags(current, desired, purge) == (to_set, to_remove)
+DOCUMENTED_RAW = {'ImageId': 'm-1', 'ImageName': 'web', 'Description': 'd', 'Status': 'Available', 'Progress': '100%',
+       'Size': 40, 'RegionId': 'cn-hangzhou', 'ImageFamily': 'f', 'ImageVersion': '1', 'Architecture': 'x86_64',
+       'OSType': 'linux', 'OSNameEn': 'CentOS', 'Platform': 'CentOS', 'BootMode': 'BIOS',
+       'ImageOwnerAlias': 'self', 'ImageOwnerId': 123, 'Usage': 'none', 'IsSelfShared': 'false',
+       'IsCopied': False, 'IsPublic': False, 'CreationTime': '2026-11-26T00:00:00Z', 'ResourceGroupId': 'rg-1',
+       'Tags': {'Tag': [{'TagKey': 'a', 'TagValue': 'b'}]},
+       'DiskDeviceMappings': {'DiskDeviceMapping': [{
+           'Device': '/dev/xvda', 'Type': 'system', 'SnapshotId': 's-1', 'Size': '40', 'Format': 'RAW',
+           'ImportOSSBucket': 'b', 'ImportOSSObject': 'o', 'Progress': '100%', 'RemainTime': 0}]}}
+TYPES = {str: 'str', int: 'int', bool: 'bool', dict: 'dict', list: 'list'}
 
 
-def test_merged_tags_predicts_result():
-    assert T.merged_tags({'a': '1', 'b': '2'}, {'a': '9'}, True) == {'a': '9'}
-    assert T.merged_tags({'a': '1', 'b': '2'}, {'a': '9'}, False) == {'a': '9', 'b': '2'}
-    assert T.merged_tags({'a': '1'}, None, True) == {'a': '1'}
+def documented_models():
+    return {'ecs_image': yaml.safe_load(ecs_image.RETURN)['image']['contains'],
+            'ecs_image_info': yaml.safe_load(ecs_image_info.RETURN)['images']['contains']}
 
 
-def test_apply_tags_batches_calls():
-    calls = []
-
-    class Ecs:
-        def call(self, action, params=None, region=None, client_token=None):
-            calls.append((action, params, region))
-            return {}
-
-    to_set = dict(('k%02d' % n, 'v') for n in range(25))
-    assert T.apply_tags(Ecs(), 'image', 'm-1', to_set, ['old1', 'old2'], region='r') is True
-    assert [c[0] for c in calls] == ['UntagResources', 'TagResources', 'TagResources']
-    untag = calls[0][1]
-    assert untag['TagKey.1'] == 'old1' and untag['TagKey.2'] == 'old2' and untag['ResourceId.1'] == 'm-1'
-    assert untag['ResourceType'] == 'image'
-    assert sum(1 for k in calls[1][1] if k.endswith('.Key')) == 20
-    assert sum(1 for k in calls[2][1] if k.endswith('.Key')) == 5
-    calls[:] = []
-    assert T.apply_tags(Ecs(), 'image', 'm-1', {}, []) is False and calls == []
+def assert_matches(doc, value, where):
+    assert sorted(doc) == sorted(value), where
+    for key, item in value.items():
+        assert doc[key]['type'] == TYPES[type(item)], '%s.%s' % (where, key)
 
 
-# ------------------------------------------------------------------------------------------ validation
-
-@pytest.mark.parametrize('name,ok', [
-    ('web-base_1.0:x', True), (u'镜像-web', True), ('ab', True), ('a' * 128, True),
-    ('a', False), ('a' * 129, False), ('1web', False), ('-web', False), ('http://x', False),
-    ('https://x', False), ('web base', False), ('web/base', False), ('aliyun-img', False), ('acs:img', False),
-])
-def test_name_rules(name, ok):
-    assert (V.name_error(name) is None) is ok
+def test_both_modules_document_exactly_normalize_image():
+    image = IM.normalize_image(DOCUMENTED_RAW)
+    for module, doc in documented_models().items():
+        assert_matches(doc, image, module)
+        assert_matches(doc['disk_device_mappings']['contains'], image['disk_device_mappings'][0],
+                       module + '.disk_device_mappings')
 
 
-@pytest.mark.parametrize('text,ok', [('ok', True), ('x' * 256, True), ('x', False), ('x' * 257, False),
-                                     ('http://a.b', False), ('Has spaces and / slashes', True)])
-def test_description_rules(text, ok):
-    assert (V.description_error(text) is None) is ok
-
-
-def test_tag_rules():
-    assert V.tag_errors({'a': '1', 'b': ''}) == []
-    assert V.tag_errors(dict(('k%d' % n, 'v') for n in range(21)))
-    assert V.tag_errors({'': 'x'})
-    assert V.tag_errors({'aliyun:x': 'v'}) and V.tag_errors({'acs:x': 'v'})
-    assert V.tag_errors({'k': 'http://x'}) and V.tag_errors({'k' * 129: 'v'}) and V.tag_errors({'k': 'v' * 129})
-
-
-class FailModule:
-    def __init__(self):
-        self.msgs = []
-
-    def fail(self, msg, **kw):
-        self.msgs.append(msg)
-        raise SystemExit(1)
-
-
-def test_check_functions_name_the_option():
-    m = FailModule()
-    with pytest.raises(SystemExit):
-        V.check_name(m, 'image_family', '9bad')
-    assert m.msgs[-1].startswith('option image_family:') and '9bad' in m.msgs[-1]
-    with pytest.raises(SystemExit):
-        V.check_description(m, 'description', 'x')
-    assert m.msgs[-1].startswith('option description:')
-    with pytest.raises(SystemExit):
-        V.check_tags(m, {'acs:x': '1'})
-    assert m.msgs[-1].startswith('option tags:')
-    V.check_name(m, 'name', None)
-    V.check_tags(m, None)
-    assert len(m.msgs) == 3
+def test_both_modules_describe_the_model_identically():
+    models = documented_models()
+    # only the image id differs: ecs_image's check mode returns a new image without one
+    for doc in models.values():
+        doc.pop('image_id')
+    assert models['ecs_image'] == models['ecs_image_info']

@@ -374,8 +374,8 @@ def test_plan_create_refusals(values, words):
 
 
 def test_plan_create_sources_name_the_option_of_each_snapshot():
-    plan = M.plan_create(params(name='web', disk_device_mappings=[{'snapshot_id': 's-1'}, {'size': 20},
-                                                                   {'snapshot_id': 's-3'}]), 'r')
+    mappings = [{'snapshot_id': 's-1'}, {'size': 20}, {'snapshot_id': 's-3'}]
+    plan = M.plan_create(params(name='web', disk_device_mappings=mappings), 'r')
     assert plan['sources'] == [('snapshot', 'disk_device_mappings[0].snapshot_id', 's-1'),
                                ('snapshot', 'disk_device_mappings[2].snapshot_id', 's-3')]
 
