@@ -427,3 +427,16 @@ class EcsClient:
                 raise ApiError(action, 'TooManyPages', 'more than %d pages; narrow the filters' % MAX_PAGES,
                                params=flatten_params(params))
         return items
+
+
+def describe_by_ids(client, action, ids_param, result_key, id_key, ids, region=None):
+    """The items of a Describe* call that takes a JSON list of ids (``InstanceIds``, ``DiskIds``,
+    ``SnapshotIds``), keeping only those whose ``id_key`` is one of ``ids``, in the API's order (one call).
+    ``result_key`` is the answer's path, e.g. ('Snapshots', 'Snapshot')."""
+    ids = list(ids or [])
+    if not ids:
+        return []
+    items = client.call(action, {ids_param: json.dumps(ids)}, region=region)
+    for key in result_key:
+        items = (items or {}).get(key) if isinstance(items, dict) else None
+    return [item for item in items or [] if item.get(id_key) in ids]

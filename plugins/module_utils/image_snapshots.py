@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import ALL_IMAGE_STATUSES
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import list_images
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.snapshots import describe_snapshot
 
 
@@ -28,8 +28,7 @@ IN_USE_CODES = ('SnapshotCreatedImage', 'SnapshotUsedByImage', 'IncorrectSnapsho
 def snapshot_keep_reasons(client, snapshot_id, image_id, region=None):
     """Why the snapshot must be kept (other own images or disks use it): a list, empty when it may be deleted,
     or None when the snapshot no longer exists."""
-    images = client.paginate('DescribeImages', {'SnapshotId': snapshot_id, 'Status': ALL_IMAGE_STATUSES,
-                                                'ImageOwnerAlias': 'self'}, ('Images', 'Image'), region=region)
+    images = list_images(client, {'SnapshotId': snapshot_id, 'ImageOwnerAlias': 'self'}, region=region)
     others = sorted(set(i.get('ImageId') for i in images if i.get('ImageId') != image_id and any(
         m.get('SnapshotId') == snapshot_id
         for m in ((i.get('DiskDeviceMappings') or {}).get('DiskDeviceMapping') or []))))

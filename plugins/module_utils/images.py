@@ -100,54 +100,54 @@ def _str(value):
     return None if value in (None, '') else value
 
 
+def _text(value):
+    return None if value in (None, '') else str(value)
+
+
+# The image model: (model key, API key, conversion). Keys missing from the API answer become None
+# (empty for the description, 0 for the progress, False for the flags).
+DISK_MAPPING_FIELDS = (
+    ('device', 'Device', _str), ('type', 'Type', _str), ('snapshot_id', 'SnapshotId', _str),
+    ('size', 'Size', _int), ('format', 'Format', _str), ('import_oss_bucket', 'ImportOSSBucket', _str),
+    ('import_oss_object', 'ImportOSSObject', _str), ('progress', 'Progress', _int),
+    ('remain_time', 'RemainTime', _int),
+)
+IMAGE_FIELDS = (
+    ('image_id', 'ImageId', _str), ('name', 'ImageName', _str), ('description', 'Description', lambda v: v or ''),
+    ('status', 'Status', _str), ('progress', 'Progress', lambda v: _int(v, 0)), ('size', 'Size', _int),
+    ('region_id', 'RegionId', _str), ('image_family', 'ImageFamily', _str), ('image_version', 'ImageVersion', _str),
+    ('architecture', 'Architecture', _str), ('os_type', 'OSType', _str), ('os_name', ('OSNameEn', 'OSName'), _str),
+    ('platform', 'Platform', _str), ('boot_mode', 'BootMode', _str), ('owner_alias', 'ImageOwnerAlias', _str),
+    ('owner_id', 'ImageOwnerId', _text), ('usage', 'Usage', _str), ('is_self_shared', 'IsSelfShared', _bool),
+    ('is_copied', 'IsCopied', _bool), ('is_public', 'IsPublic', _bool), ('creation_time', 'CreationTime', _str),
+    ('resource_group_id', 'ResourceGroupId', _str), ('tags', 'Tags', tags_to_dict),
+    ('disk_device_mappings', 'DiskDeviceMappings', lambda v: [normalize_disk_mapping(m) for m in _listed(v)]),
+)
+
+
+def _listed(mappings):
+    """DiskDeviceMappings as a list ({'DiskDeviceMapping': [...]} or already a list)."""
+    mappings = mappings or []
+    return (mappings.get('DiskDeviceMapping') or []) if isinstance(mappings, dict) else mappings
+
+
+def _fields(raw, fields):
+    model = {}
+    for key, api_keys, convert in fields:
+        api_keys = api_keys if isinstance(api_keys, tuple) else (api_keys,)
+        model[key] = convert(next((raw.get(k) for k in api_keys if raw.get(k)), raw.get(api_keys[0])))
+    return model
+
+
 def normalize_disk_mapping(raw):
-    return {
-        'device': _str(raw.get('Device')),
-        'type': _str(raw.get('Type')),
-        'snapshot_id': _str(raw.get('SnapshotId')),
-        'size': _int(raw.get('Size')),
-        'format': _str(raw.get('Format')),
-        'import_oss_bucket': _str(raw.get('ImportOSSBucket')),
-        'import_oss_object': _str(raw.get('ImportOSSObject')),
-        'progress': _int(raw.get('Progress')),
-        'remain_time': _int(raw.get('RemainTime')),
-    }
+    return _fields(raw, DISK_MAPPING_FIELDS)
 
 
 def normalize_image(raw):
-    """snake_case image model shared by every module (see docs/dev/ARCHITECTURE.md)."""
+    """The snake_case image model every module returns (see docs/dev/ARCHITECTURE.md), or None."""
     if raw is None:
         return None
-    mappings = raw.get('DiskDeviceMappings') or {}
-    if isinstance(mappings, dict):
-        mappings = mappings.get('DiskDeviceMapping') or []
-    owner_id = raw.get('ImageOwnerId')
-    return {
-        'image_id': raw.get('ImageId'),
-        'name': _str(raw.get('ImageName')),
-        'description': raw.get('Description') or '',
-        'status': raw.get('Status'),
-        'progress': _int(raw.get('Progress'), 0),
-        'size': _int(raw.get('Size')),
-        'region_id': _str(raw.get('RegionId')),
-        'image_family': _str(raw.get('ImageFamily')),
-        'image_version': _str(raw.get('ImageVersion')),
-        'architecture': _str(raw.get('Architecture')),
-        'os_type': _str(raw.get('OSType')),
-        'os_name': _str(raw.get('OSNameEn') or raw.get('OSName')),
-        'platform': _str(raw.get('Platform')),
-        'boot_mode': _str(raw.get('BootMode')),
-        'owner_alias': _str(raw.get('ImageOwnerAlias')),
-        'owner_id': str(owner_id) if owner_id not in (None, '') else None,
-        'usage': _str(raw.get('Usage')),
-        'is_self_shared': _bool(raw.get('IsSelfShared')),
-        'is_copied': _bool(raw.get('IsCopied')),
-        'is_public': _bool(raw.get('IsPublic')),
-        'creation_time': _str(raw.get('CreationTime')),
-        'resource_group_id': _str(raw.get('ResourceGroupId')),
-        'tags': tags_to_dict(raw.get('Tags')),
-        'disk_device_mappings': [normalize_disk_mapping(m) for m in mappings],
-    }
+    return _fields(raw, IMAGE_FIELDS)
 
 
 def sort_newest_first(images, key='creation_time'):

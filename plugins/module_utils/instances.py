@@ -13,9 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
-
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError, describe_by_ids
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import wait_until
 
 # Poll so that waiting adds little to what the operation itself takes (a stop, a start or a replacement
@@ -32,11 +30,9 @@ MISSING_TOLERANCE = 3
 
 def describe_instance(client, instance_id, region=None):
     """The raw DescribeInstances item of ``instance_id`` in the region, or None."""
-    resp = client.call('DescribeInstances', {'InstanceIds': json.dumps([instance_id])}, region=region)
-    for item in (resp.get('Instances') or {}).get('Instance') or []:
-        if item.get('InstanceId') == instance_id:
-            return item
-    return None
+    found = describe_by_ids(client, 'DescribeInstances', 'InstanceIds', ('Instances', 'Instance'), 'InstanceId',
+                            [instance_id], region=region)
+    return found[0] if found else None
 
 
 def lock_reasons(obj):
@@ -63,11 +59,8 @@ def lock_reasons(obj):
 
 def describe_disk(client, disk_id, region=None):
     """The raw DescribeDisks item of ``disk_id``, or None."""
-    resp = client.call('DescribeDisks', {'DiskIds': json.dumps([disk_id])}, region=region)
-    for item in (resp.get('Disks') or {}).get('Disk') or []:
-        if item.get('DiskId') == disk_id:
-            return item
-    return None
+    found = describe_by_ids(client, 'DescribeDisks', 'DiskIds', ('Disks', 'Disk'), 'DiskId', [disk_id], region=region)
+    return found[0] if found else None
 
 
 def instance_disks(client, instance_id, region=None):

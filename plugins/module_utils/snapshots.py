@@ -7,16 +7,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import describe_by_ids
 
 
 def describe_snapshots(client, snapshot_ids, region=None):
     """The raw snapshots (any status) among ``snapshot_ids`` that exist, in the API's order (one call)."""
-    ids = list(snapshot_ids or [])
-    if not ids:
-        return []
-    response = client.call('DescribeSnapshots', {'SnapshotIds': json.dumps(ids)}, region=region)
-    return [s for s in (response.get('Snapshots') or {}).get('Snapshot') or [] if s.get('SnapshotId') in ids]
+    return describe_by_ids(client, 'DescribeSnapshots', 'SnapshotIds', ('Snapshots', 'Snapshot'), 'SnapshotId',
+                           snapshot_ids, region=region)
 
 
 def describe_snapshot(client, snapshot_id, region=None):
