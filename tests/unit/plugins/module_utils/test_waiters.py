@@ -9,7 +9,6 @@ import pytest
 
 from fake_clock import FakeClock
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils import client as C
 from ansible_collections.alicloud.ecs_images.plugins.module_utils import waiters as W
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import ALL_IMAGE_STATUSES
 
