@@ -179,3 +179,36 @@ def image_regions(client, image_id, region):
     except ApiError:
         pass
     return found
+
+
+DUPLICATE_NAME_CODE = 'InvalidImageName.Duplicated'
+ADOPT_LOOKUP_SECONDS = 60
+
+
+def create_or_adopt(client, action, params, name, region=None, lookup_seconds=ADOPT_LOOKUP_SECONDS, sleep=None):
+    """Call an image-creating ``action`` (CreateImage, ImportImage) with a client token.
+
+    Returns ``(response, None)``, or - when another run created an image of the same name in the meantime (two
+    AWX jobs, two operators: the API answers InvalidImageName.Duplicated) - ``(None, raw image)``: the image the
+    other run is creating, for the caller to adopt and wait for as a rerun would. The real cloud may list a new
+    image late, so it is looked for by name for up to ``lookup_seconds``; when it never shows, the API's error
+    is raised. Any other error is raised as it is.
+    """
+    try:
+        return client.call(action, params, client_token=True, region=region), None
+    except ApiError as err:
+        if err.code != DUPLICATE_NAME_CODE:
+            raise
+        duplicate = err
+    # imported here: waiters imports this file
+    from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (  # pylint: disable=import-outside-toplevel
+        WaitTimeout, wait_until,
+    )
+    kwargs = {} if sleep is None else {'sleep': sleep}
+    try:
+        found = wait_until(lambda: find_images_by_name(client, name, owner='self', region=region), bool,
+                           timeout=lookup_seconds, first_delay=1.0, max_delay=5.0, poll_first=True,
+                           what='image named %r' % name, **kwargs)
+    except WaitTimeout:
+        raise duplicate
+    return None, found[0]

@@ -168,6 +168,9 @@ attributes:
 notes:
   - Custom images are regional. To use an image in another region, copy it with M(alicloud.ecs_images.ecs_image_copy).
   - C(CreateImage) carries a client token reused on every retry, so a lost response never creates a second image.
+  - Two runs at once (two AWX jobs, two operators) creating the same name do not fail: the run that loses the race
+    for the name adopts the image the other run is creating, waits for it as a rerun would, and returns
+    RV(adopted=true).
   - Only the account's own images (owner alias C(self)) are changed or deleted.
 seealso:
   - module: alicloud.ecs_images.ecs_image_info
@@ -348,6 +351,14 @@ kept_snapshots:
   returned: when O(state=absent)
   type: list
   elements: str
+adopted:
+  description:
+    - V(true) when another run (a second AWX job, another operator) was creating an image of the same name at
+      the same time and won the race for the name; this run adopted that image and waited for it as a rerun
+      would, instead of failing with C(InvalidImageName.Duplicated).
+  returned: always
+  type: bool
+  sample: false
 '''
 
 import copy
@@ -359,7 +370,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshot
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
     FAILED_STATUSES, IN_FLIGHT_STATUSES, SETTLED_STATUSES, USABLE_STATUSES, describe_image, find_images_by_name,
-    image_regions, normalize_image, predict_image,
+    create_or_adopt, image_regions, normalize_image, predict_image,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import apply_tags, diff_tags, merged_tags, tag_params
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
@@ -573,6 +584,7 @@ class EcsImage:
         self.region = mod.region
         self.client = mod.client()
         self.warnings = []
+        self.adopted = False    # the image was being created by another run; this run adopted it
 
     def api(self, msg, function, *args, **kwargs):
         """``function(*args, **kwargs)``; an ApiError fails the module with ``msg`` naming what was being done."""
@@ -680,8 +692,13 @@ class EcsImage:
         if self.mod.check_mode:
             return True, predicted, diff
 
-        response = self.api('cannot create image %r in region %s' % (p['name'], self.region), self.client.call,
-                            'CreateImage', plan['params'], client_token=True)
+        response, other = self.api('cannot create image %r in region %s' % (p['name'], self.region), create_or_adopt,
+                                   self.client, 'CreateImage', plan['params'], p['name'])
+        if other is not None:
+            # Another run (a second AWX job, another operator) created this name meanwhile: adopt its image and
+            # go on as a rerun would.
+            self.adopted = True
+            return self.update(other)
         image_id = response.get('ImageId')
         raw = self.wait_for(image_id) if p['wait'] else None
         if raw and p['deprecated']:
@@ -799,7 +816,7 @@ class EcsImage:
             changed, image, diff = self.update(before)
         for warning in self.warnings:
             self.mod.warn(warning)
-        self.mod.exit(changed, image=image, diff=diff, **result)
+        self.mod.exit(changed, image=image, diff=diff, adopted=self.adopted, **result)
 
 
 def main():

@@ -221,6 +221,14 @@ image_id:
   returned: always
   type: str
   sample: m-bp1g7004ksh0oeuc****
+adopted:
+  description:
+    - V(true) when another run (a second AWX job, another operator) started importing an image of the same
+      name at the same time and won the race for the name; this run adopted that import and waited for it as a
+      rerun would, instead of failing with C(InvalidImageName.Duplicated).
+  returned: success
+  type: bool
+  sample: false
 task_id:
   description:
     - ID of the ImportImage task this run started or waited for.
@@ -247,7 +255,7 @@ import time
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
-    IN_FLIGHT_STATUSES, find_images_by_name, describe_image, normalize_image)
+    IN_FLIGHT_STATUSES, create_or_adopt, find_images_by_name, describe_image, normalize_image)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import tag_params
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
     OptionError, check_name, check_description, check_tags)
@@ -427,20 +435,10 @@ class Importer:
             return task_failure_message(task)
         return 'no failed import task found for the image'
 
-    def run(self):
+    def exit_if_exists(self, action, existing, disks, adopted=False):
+        """Fail on a failed earlier import; exit (after waiting, like a rerun) when the image exists or is being
+        imported; return when there is nothing yet. ``adopted``: another run won the race for the name."""
         p = self.params
-        check_name(self.am, 'name', p['name'])
-        if p.get('description') is not None:
-            check_description(self.am, 'description', p['description'])
-        if p.get('tags'):
-            check_tags(self.am, p['tags'])
-        try:
-            disks = build_disks(p)
-            boot_mode = resolve_boot_mode(p.get('architecture'), p.get('boot_mode'))
-            action, existing = plan_existing(find_images_by_name(self.client, p['name'], owner='self'))
-        except PlanError as e:
-            self.am.fail(e.msg, option=e.option)
-
         if action == 'failed':
             self.am.fail('image %s (%s) already exists in status %s - an earlier import failed (%s). '
                          'It is not imported again automatically: delete it (alicloud.ecs_images.ecs_image '
@@ -462,8 +460,24 @@ class Importer:
             elif existing.get('Status') != 'Available':
                 self.am.warn('image %s (%s) exists in status %s' % (p['name'], image_id, existing.get('Status')))
             image = normalize_image(raw)
-            self.am.exit(False, image=image, image_id=image_id, task_id=task_id,
+            self.am.exit(False, image=image, image_id=image_id, task_id=task_id, adopted=adopted,
                          diff=diff_for(p['name'], disks, image))
+
+    def run(self):
+        p = self.params
+        check_name(self.am, 'name', p['name'])
+        if p.get('description') is not None:
+            check_description(self.am, 'description', p['description'])
+        if p.get('tags'):
+            check_tags(self.am, p['tags'])
+        try:
+            disks = build_disks(p)
+            boot_mode = resolve_boot_mode(p.get('architecture'), p.get('boot_mode'))
+            action, existing = plan_existing(find_images_by_name(self.client, p['name'], owner='self'))
+        except PlanError as e:
+            self.am.fail(e.msg, option=e.option)
+
+        self.exit_if_exists(action, existing, disks)
 
         # import: check every object first (read-only OSS calls), then call ImportImage once.
         if not HAS_OSS2:
@@ -485,13 +499,17 @@ class Importer:
 
         diff = diff_for(p['name'], checked)
         if self.am.check_mode:
-            self.am.exit(True, image={}, image_id='', task_id='', disks=checked, diff=diff)
+            self.am.exit(True, image={}, image_id='', task_id='', disks=checked, adopted=False, diff=diff)
 
         req = import_params(p, checked, boot_mode)
         try:
-            resp = self.client.call('ImportImage', req, client_token=True)
+            resp, other = create_or_adopt(self.client, 'ImportImage', req, p['name'])
         except ApiError as e:
             self.am.fail_api(e, msg='ImportImage of %s failed: %s' % (p['name'], e))
+        if other is not None:
+            # another run (a second AWX job, another operator) imports this name meanwhile: adopt its import
+            action, existing = plan_existing([other])
+            self.exit_if_exists(action, existing, disks, adopted=True)
         image_id, task_id = resp.get('ImageId'), resp.get('TaskId') or ''
         if p['wait']:
             raw = self.follow(image_id, task_id)
@@ -501,7 +519,7 @@ class Importer:
                 raw = {'ImageId': image_id, 'ImageName': p['name'], 'Status': 'Creating'}
         image = normalize_image(raw)
         diff['after'].update(image_id=image_id)
-        self.am.exit(True, image=image, image_id=image_id, task_id=task_id, disks=checked, diff=diff)
+        self.am.exit(True, image=image, image_id=image_id, task_id=task_id, disks=checked, adopted=False, diff=diff)
 
 
 def main():
