@@ -698,7 +698,7 @@ class EcsImage:
             # Another run (a second AWX job, another operator) created this name meanwhile: adopt its image and
             # go on as a rerun would.
             self.adopted = True
-            return self.update(other)
+            return self.update(normalize_image(other))
         image_id = response.get('ImageId')
         raw = self.wait_for(image_id) if p['wait'] else None
         if raw and p['deprecated']:

@@ -54,7 +54,8 @@ class Run:
         self.killed = killed
 
     def __repr__(self):
-        return 'Run(rc=%r, killed=%r, tail=%r)' % (self.rc, self.killed, self.output[-3000:])
+        failures = [line for line in self.output.splitlines() if line.startswith(('fatal:', 'failed:', 'ERROR!'))]
+        return 'Run(rc=%r, killed=%r)\n%s' % (self.rc, self.killed, '\n'.join(failures) or self.output[-3000:])
 
 
 class Lab:
