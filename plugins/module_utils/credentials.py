@@ -211,9 +211,8 @@ class Credentials:
         code = code or ''
         if code.startswith('InvalidAccessKeyId'):
             state = 'is disabled' if code.endswith('Inactive') else 'is not known to Alibaba Cloud'
-            return ('the %s %s; check the key and where it comes from (options access_key/secret_key, '
-                    'ALIBABA_CLOUD_ACCESS_KEY_ID, ALICLOUD_ACCESS_KEY, profile)' % (self.describe_key(), state))
-        if code in ('SignatureDoesNotMatch', 'IncompleteSignature'):
+            return 'the %s %s' % (self.describe_key(), state)
+        if code in ('SignatureDoesNotMatch', 'IncompleteSignature', 'InvalidAccessKeySecret'):
             return 'the secret does not match the %s' % self.describe_key()
         if code.startswith('InvalidSecurityToken') or code == 'MissingSecurityToken':
             return 'the security token used with the %s is wrong or expired' % self.describe_key()

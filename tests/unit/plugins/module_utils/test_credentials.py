@@ -341,6 +341,7 @@ def test_auth_hint_names_masked_key_and_source(where, kw, env, label):
     key = cred.access_key
     assert key not in hint and K.mask_key(key) in hint and label in hint and 'not known' in hint
     assert 'does not match' in cred.auth_hint('SignatureDoesNotMatch')
+    assert K.mask_key(key) in cred.auth_hint('InvalidAccessKeySecret')
     assert cred.auth_hint('Throttling') is None
 
 
