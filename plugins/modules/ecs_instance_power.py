@@ -32,9 +32,19 @@ options:
     description:
       - V(stopped) stops the instance and waits for C(Stopped).
       - V(running) starts the instance and waits for C(Running).
+      - V(restored) undoes a stop made with O(remember=true) - also one made by a run that was interrupted
+        since: when the instance carries the C(ecs_images:intent) tag saying it was C(Running), it is started
+        again and the tag is removed. Without the tag nothing is done.
     type: str
     required: true
-    choices: [running, stopped]
+    choices: [running, stopped, restored]
+  remember:
+    description:
+      - With O(state=stopped), tag a Running instance C(ecs_images:intent=power;was=Running) before stopping
+        it, so that a later O(state=restored) - in this run or in a rerun after this run was killed - starts it
+        again. The C(image_bake) role uses it so that an interrupted bake never leaves the instance stopped.
+    type: bool
+    default: false
   force_stop:
     description:
       - Stop without a clean shutdown of the operating system (like pulling the power cord).
@@ -66,6 +76,17 @@ EXAMPLES = r'''
     region: cn-hangzhou
     instance_id: i-bp1example0000000001
     state: running
+
+- name: Stop an instance, remembering that it ran (a rerun after an interrupted play still starts it again)
+  alicloud.ecs_images.ecs_instance_power:
+    instance_id: i-bp1g6zv0ce8oghu7k5iy
+    state: stopped
+    remember: true
+
+- name: Start it again if it was stopped with remember (now or by an interrupted earlier run)
+  alicloud.ecs_images.ecs_instance_power:
+    instance_id: i-bp1g6zv0ce8oghu7k5iy
+    state: restored
 '''
 
 RETURN = r'''
@@ -103,25 +124,27 @@ api_calls:
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.intent import clear_intent, read_intent, record_intent
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import (
     describe_instance, settle_instance, start_instance, stop_instance,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout
 
 TARGET = {'running': 'Running', 'stopped': 'Stopped'}
+INTENT = 'power'
 
 
 def main():
     argument_spec = dict(
         instance_id=dict(type='str', required=True),
-        state=dict(type='str', required=True, choices=['running', 'stopped']),
+        state=dict(type='str', required=True, choices=['running', 'stopped', 'restored']),
+        remember=dict(type='bool', default=False),
         force_stop=dict(type='bool', default=False),
         wait_timeout=dict(type='int', default=900),
     )
     amodule = AlicloudModule(argument_spec, supports_check_mode=True)
     p = amodule.params
     instance_id = p['instance_id']
-    target = TARGET[p['state']]
     if p['wait_timeout'] <= 0:
         amodule.fail('wait_timeout must be a positive number of seconds (got %d)' % p['wait_timeout'])
     client = amodule.client()
@@ -140,8 +163,15 @@ def main():
         if not amodule.check_mode:
             instance = settle_instance(client, instance, p['wait_timeout'])
         current = instance.get('Status')
+        intent = read_intent(instance, INTENT)
+        if p['state'] == 'restored':
+            target = 'Running' if intent and intent.get('was') == 'Running' else current
+            if intent is not None and not amodule.check_mode and current == target:
+                clear_intent(client, 'instance', instance_id)
+        else:
+            target = TARGET[p['state']]
         if current == target:
-            result(current, current, False)
+            result(current, current, p['state'] == 'restored' and intent is not None)
         if current not in ('Running', 'Stopped'):
             if amodule.check_mode:
                 result(target, current, True)
@@ -150,9 +180,13 @@ def main():
         if amodule.check_mode:
             result(target, current, True)
         if target == 'Stopped':
+            if p['remember'] and current == 'Running':
+                record_intent(client, 'instance', instance_id, INTENT, was='Running')
             final = stop_instance(client, instance_id, p['wait_timeout'], force_stop=p['force_stop'])
         else:
             final = start_instance(client, instance_id, p['wait_timeout'])
+            if intent is not None:
+                clear_intent(client, 'instance', instance_id)
         result(final.get('Status') if final else target, current, True)
     except ApiError as err:
         amodule.fail_api(err, msg='cannot make instance %s %s' % (instance_id, target), api_calls=amodule.api_calls)

@@ -140,3 +140,23 @@ def test_system_disk_rollout_role_killed_then_rerun(lab, kill_after):
     instance = lab.instance(instance_id)
     assert instance['Status'] == 'Running' and instance['ImageId'] == NEW_IMAGE, instance
     assert len(lab.writes('ReplaceSystemDisk')) == 1
+
+
+def bake_play():
+    return [{'name': 'bake', 'ansible.builtin.include_role': {'name': 'image_bake'},
+             'vars': {'image_bake_instance_id': '{{ test_instance_running }}', 'image_bake_name': 'resilience-bake',
+                      'image_bake_stop_instance': True, 'image_bake_wait_timeout': 600}}]
+
+
+@pytest.mark.parametrize('kill_after', ['StopInstance', 'CreateImage'])
+def test_image_bake_role_killed_then_rerun_starts_the_instance_again(lab, kill_after):
+    instance_id = lab.vars['test_instance_running']
+    first = lab.run(bake_play(), kill_when=after(kill_after))
+    assert first.killed, first
+    second = lab.run(bake_play())
+    assert second.rc == 0, second
+    assert lab.instance(instance_id)['Status'] == 'Running'
+    images = lab.images(name='resilience-bake')
+    assert len(images) == 1 and images[0]['Status'] == 'Available', images
+    assert len(lab.writes('CreateImage')) == 1
+    assert len(lab.writes('StopInstance')) == 1
