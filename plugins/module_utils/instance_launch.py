@@ -231,11 +231,13 @@ def run_params(params, image_id, amount):
     return out
 
 
-def client_token(region, params, image_id, existing_ids, amount):
-    """ClientToken of a launch: the same while the addressed set and the request are the same, so a rerun after a
-    lost answer (instances not listed yet) gets the first answer instead of launching again; another one as soon
-    as the set changed (a later scale-up is a new launch). Secrets are not part of it (hashed input only)."""
-    spec = {'region': region, 'image': image_id, 'amount': amount, 'existing': sorted(existing_ids),
+def client_token(region, params, image_id, existing_ids, amount, nonce):
+    """ClientToken of one launch, reused by every retry of the RunInstances call (a lost answer is replayed, never
+    launched twice). ``nonce`` is new for every module run: a token derived from the request alone would make a
+    later run that asks for the same launch (after the first instances were released) get the old answer back,
+    naming instances that no longer exist; across runs the instances are found by name and tags instead.
+    Secrets are not part of it (hashed input only)."""
+    spec = {'region': region, 'image': image_id, 'amount': amount, 'existing': sorted(existing_ids), 'nonce': nonce,
             'name': params.get('name'), 'tags': params.get('tags') or {}, 'type': params.get('instance_type'),
             'vswitch': params.get('vswitch_id'), 'groups': sorted(params.get('security_group_ids') or [])}
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode('utf-8')).hexdigest()

@@ -19,9 +19,9 @@ description:
   - The instances are the ones whose name is O(name) and that carry every tag of O(tags) (at least one of the two
     is required). O(count) of them are kept; missing ones are launched in one C(RunInstances) call, surplus ones
     are released, newest first.
-  - Idempotent. A rerun that finds the instances in place makes a single read call. C(RunInstances) carries a
-    client token derived from the request and from the instances already there, so a retry or a rerun after a lost
-    answer never launches twice.
+  - Idempotent. A rerun that finds the instances (by O(name) and O(tags)) in place makes a single read call.
+    C(RunInstances) carries a client token that every retry of the call reuses, so a lost answer never launches
+    twice.
   - Safe. Before anything changes, the image must exist in the region and be usable, the instance type must run
     the image's architecture and be offered with stock in the vSwitch's zone, the vSwitch must belong to the
     region and the security groups to its VPC, and the key pair must exist; each refusal names the option.
@@ -296,6 +296,7 @@ elapsed_seconds:
 import base64
 import json
 import time
+import uuid
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
@@ -473,7 +474,8 @@ class InstanceSet:
             params = run_params(p, image_id, todo['launch'])
             if p['user_data'] is not None:
                 params['UserData'] = base64.b64encode(p['user_data'].encode('utf-8')).decode('ascii')
-            token = client_token(self.region, p, image_id, [i['InstanceId'] for i in existing], todo['launch'])
+            token = client_token(self.region, p, image_id, [i['InstanceId'] for i in existing], todo['launch'],
+                                 uuid.uuid4().hex)
             resp = self.client.call('RunInstances', params, client_token=token, region=self.region)
             launched = list((resp.get('InstanceIdSets') or {}).get('InstanceIdSet') or [])
             self.actions.append('launch %d' % len(launched))

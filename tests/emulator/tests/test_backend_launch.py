@@ -242,3 +242,16 @@ def test_http_lost_run_instances_replayed_by_client_token_and_password_masked(em
     assert all(e["params"].get("Password") == "******" for e in runs)
     assert all(e["params"].get("ClientToken") == "tok-launch-1" for e in runs)
     assert "Sup3r-Secret!" not in json.dumps(log)
+
+
+def test_image_not_usable_yet_is_refused_realism_usable_lag(h):
+    h.realism({"usable_lag": True})
+    src = h.call("CreateImage", InstanceId="i-bp1emu0running000001", ImageName="lagging")["ImageId"]
+    h.advance(61)
+    img = h.image(src)
+    assert img["Status"] == "Available" and img["Usable"] is False
+    e = run_error(h, ImageId=src)
+    assert (e.status, e.code) == (400, "IncorrectImageStatus")
+    h.advance(30)
+    assert h.image(src)["Usable"] is True
+    assert len(run(h, ImageId=src)) == 1

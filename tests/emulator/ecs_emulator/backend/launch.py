@@ -301,6 +301,7 @@ class LaunchActions:
         status = img.current_status(now)
         if status not in ("Available", "Deprecated"):
             raise ApiError(400, "IncorrectImageStatus", 'The specified image is "%s", not Available.' % status)
+        self.check_usable(img, now, "ImageFamily" if image_id is None else "ImageId")   # realism usable_lag
         return img
 
     def _launch_network(self, ctx, p, region):

@@ -123,9 +123,10 @@ def test_run_params_and_token():
     assert flat['SecurityGroupIds.1'] == 'sg-1' and flat['SecurityGroupIds.2'] == 'sg-2'
     assert flat['Tag.1.Key'] == 'a' and flat['DataDisk.1.Category'] == 'cloud_essd'
     assert 'SystemDisk.Category' not in flat and 'PasswordInherit' not in flat
-    t1 = L.client_token('r', p, 'm-1', ['i-1'], 2)
-    assert t1 == L.client_token('r', p, 'm-1', ['i-1'], 2) and len(t1) <= 64
-    assert t1 != L.client_token('r', p, 'm-1', ['i-1', 'i-2'], 2)
+    t1 = L.client_token('r', p, 'm-1', ['i-1'], 2, 'run-1')
+    assert t1 == L.client_token('r', p, 'm-1', ['i-1'], 2, 'run-1') and len(t1) <= 64
+    assert t1 != L.client_token('r', p, 'm-1', ['i-1', 'i-2'], 2, 'run-1')
+    assert t1 != L.client_token('r', p, 'm-1', ['i-1'], 2, 'run-2')        # a later run: a new launch
     assert 'Secret' not in t1
     assert L.pick_family_image([{'ImageFamily': 'f', 'Status': 'Available', 'CreationTime': '2026-01-02',
                                  'ImageId': 'm-2'},
