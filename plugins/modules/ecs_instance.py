@@ -299,7 +299,7 @@ import time
 import uuid
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError, describe_by_ids
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image, list_images
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.instance_launch import (
     blocked_releases, check_architecture, check_image, check_network, check_options, check_stock, client_token,
@@ -340,12 +340,11 @@ class InstanceSet:
 
     def read_ids(self, ids):
         found = {}
-        for start in range(0, len(ids), 100):
-            chunk = ids[start:start + 100]
-            resp = self.client.call('DescribeInstances', {'InstanceIds': json.dumps(chunk), 'PageSize': 100},
-                                    region=self.region)
-            for item in (resp.get('Instances') or {}).get('Instance') or []:
-                found[item.get('InstanceId')] = item
+        # describe_by_ids sends no PageSize, and DescribeInstances answers 10 items a page by default
+        for start in range(0, len(ids), 10):
+            for item in describe_by_ids(self.client, 'DescribeInstances', 'InstanceIds', ('Instances', 'Instance'),
+                                        'InstanceId', ids[start:start + 10], region=self.region):
+                found[item['InstanceId']] = item
         return found
 
     def resolve_image(self):
