@@ -87,7 +87,7 @@ def _clear_faults(state, info, payload, query):
 
 
 def _config_view(state):
-    return {"time_scale": state.clock.time_scale, "seed": state.seed}
+    return {"time_scale": state.clock.time_scale, "seed": state.seed, "strict": state.strict}
 
 
 @route("GET", "config")
@@ -97,7 +97,11 @@ def _config(state, info, payload, query):
 
 @route("PUT", "config")
 def _set_config(state, info, payload, query):
-    unknown = set(payload) - {"time_scale"}
+    unknown = set(payload) - {"time_scale", "strict"}
+    if "strict" in payload:
+        if not isinstance(payload["strict"], bool):
+            raise AdminError(400, "strict must be true or false")
+        state.strict = payload["strict"]
     if "time_scale" in payload:
         ts = payload["time_scale"]
         if not isinstance(ts, (int, float)) or isinstance(ts, bool) or ts < 0:

@@ -22,6 +22,8 @@ def build_parser():
     p.add_argument("--faults", default=None, help="fault SPEC, e.g. 'CreateImage=lost*1;DescribeImages=throttling*2'")
     p.add_argument("--realism-off", default=None, metavar="NAMES",
                    help="realism behaviours to switch off: a comma list of names, or 'all' (see README, Realism)")
+    p.add_argument("--no-strict", dest="strict", action="store_false",
+                   help="accept parameter names and enumerated values the real API does not (default: refuse them)")
     p.add_argument("--log-level", default="WARNING", help="Python logging level for the emulator's own log")
     return p
 
@@ -47,7 +49,7 @@ def main(argv=None):
     try:
         emu = start_emulator(time_scale=args.time_scale, faults=args.faults, fixture=args.fixture, seed=args.seed,
                              host=args.host, port=args.port, oss_port=args.oss_port,
-                             realism_off=args.realism_off)
+                             realism_off=args.realism_off, strict=args.strict)
     except Exception as exc:  # noqa: BLE001 - bad fixture, port in use ...: one line, no traceback
         print("ecs-emulator: cannot start: %s: %s" % (type(exc).__name__, exc), file=sys.stderr)
         return 1

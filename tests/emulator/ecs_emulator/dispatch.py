@@ -4,6 +4,7 @@ import random
 import threading
 import time
 
+from .api_spec import api_spec
 from .context import RequestContext
 from .errors import ApiError
 from .faults import (internal_error, rejected_throttling_error, throttling_error, throttling_user_error,
@@ -51,6 +52,8 @@ def process(state, req, rid, host, entry):
             time.sleep(delay)
         body = state.sts.dispatch({"account_id": account_id, "temp": req.temp}, action, biz)
     else:
+        if state.strict:
+            api_spec().check(action, biz)
         body = dispatch_ecs(state, ctx, action, biz, delay)
     if lost:
         raise unavailable_error()

@@ -22,9 +22,9 @@ class Emulator:
     """A running emulator (ECS/STS/admin on one port, OSS on another), serving in background threads."""
 
     def __init__(self, host="127.0.0.1", port=0, oss_port=0, time_scale=1.0, fixture=None, seed=0, faults=None,
-                 realism_off=None):
+                 realism_off=None, strict=True):
         self.state = EmulatorState(fixture=fixture, time_scale=time_scale, seed=seed, faults=faults,
-                                   realism_off=realism_off)
+                                   realism_off=realism_off, strict=strict)
         self.host = host
         self._ecs = ThreadedServer((host, port), EcsHandler)
         self._ecs.state = self.state
@@ -122,12 +122,13 @@ class Emulator:
         return {"ecs_endpoint": self.ecs_endpoint, "oss_endpoint": self.oss_endpoint, "admin_url": self.admin_url,
                 "time_scale": self.state.clock.time_scale, "seed": self.state.seed,
                 "realism": self.state.realism.as_dict(), "oss_endpoints": self.oss_endpoints,
-                "backend": self.state.backend is not None}
+                "backend": self.state.backend is not None, "strict": self.state.strict}
 
 
 def start_emulator(time_scale=0.01, faults=None, fixture=None, seed=0, host="127.0.0.1", port=0, oss_port=0,
-                   realism_off=None):
+                   realism_off=None, strict=True):
     """Start an emulator in background threads and return it (see :class:`Emulator`). ``realism_off``: realism
-    behaviours to switch off (list, comma string or ``"all"``; see ``ecs_emulator.realism``)."""
+    behaviours to switch off (list, comma string or ``"all"``; see ``ecs_emulator.realism``). ``strict``: refuse
+    parameters and enumerated values the real API does not take (see ``api_spec``)."""
     return Emulator(host=host, port=port, oss_port=oss_port, time_scale=time_scale, fixture=fixture, seed=seed,
-                    faults=faults, realism_off=realism_off).start()
+                    faults=faults, realism_off=realism_off, strict=strict).start()

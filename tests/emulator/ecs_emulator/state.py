@@ -49,11 +49,12 @@ def load_fixture(fixture):
 class EmulatorState:
     """Everything the HTTP handlers share. ``reset()`` reloads the fixture."""
 
-    def __init__(self, fixture=None, time_scale=1.0, seed=0, faults=None, realism_off=None):
+    def __init__(self, fixture=None, time_scale=1.0, seed=0, faults=None, realism_off=None, strict=True):
         self.fixture_source = fixture
         self.realism = Realism(off=realism_off)
         self.throttle = RejectedThrottling(seed)
         self.seed = seed
+        self.strict = bool(strict)             # refuse parameters/values the real API does not take (api_spec)
         self.clock = Clock(time_scale)
         self.lock = threading.RLock()          # serialises backend dispatch
         self.log = RequestLog()

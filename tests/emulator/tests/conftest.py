@@ -31,7 +31,7 @@ def _emulator_session():
 def emulator(_emulator_session):
     emu = _emulator_session
     testing.admin(emu, "POST", "reset")
-    testing.admin(emu, "PUT", "config", {"time_scale": TIME_SCALE})
+    testing.admin(emu, "PUT", "config", {"time_scale": TIME_SCALE, "strict": True})
     return emu
 
 
