@@ -1,5 +1,6 @@
 """What happens to an authenticated RPC request: faults, STS or ECS, ClientToken replay around the backend call.
 Returns the answer body; never sees HTTP."""
+import logging
 import random
 import threading
 import time
@@ -12,6 +13,8 @@ from .faults import (internal_error, rejected_throttling_error, throttling_error
 from .httpd import Dropped
 from .realism import THROTTLE_EVERY
 from .sts import STS_ACTIONS, STS_VERSION
+
+log = logging.getLogger("ecs_emulator")
 
 
 def process(state, req, rid, host, entry):
@@ -53,7 +56,11 @@ def process(state, req, rid, host, entry):
         body = state.sts.dispatch({"account_id": account_id, "temp": req.temp}, action, biz)
     else:
         if state.strict:
-            api_spec().check(action, biz)
+            try:
+                api_spec().check(action, biz)
+            except ApiError as err:       # logged: a client that swallows the refusal still leaves a trace
+                log.warning("strict mode refused %s: %s", action, err.message)
+                raise
         body = dispatch_ecs(state, ctx, action, biz, delay)
     if lost:
         raise unavailable_error()
