@@ -51,6 +51,10 @@ class ComputeActions:
             raise instance_not_found(instance_id)
         return inst
 
+    # DescribeInstances items carry these; the DescribeInstanceAttribute model (flat) has none of them.
+    NOT_IN_ATTRIBUTE = ("InstanceTypeFamily", "OSType", "OSName", "OSNameEn", "StartTime", "KeyPairName",
+                        "ResourceGroupId", "DeletionProtection")
+
     def render_instance(self, inst, now, flat=False):
         fam = INSTANCE_TYPES.get(inst.instance_type, (0, 0, "ecs.g7", "x86_64"))[2]
         status = inst.current_status(now)
@@ -73,6 +77,8 @@ class ComputeActions:
              "EipAddress": {"AllocationId": "", "IpAddress": "", "InternetChargeType": ""},
              "OperationLocks": {"LockReason": inst.operation_locks()}}
         if flat:
+            for key in self.NOT_IN_ATTRIBUTE:
+                del d[key]
             d.update({"InternetMaxBandwidthIn": 100, "InternetMaxBandwidthOut": 0,
                       "CreditSpecification": "",
                       "DedicatedHostAttribute": {"DedicatedHostId": "", "DedicatedHostName": ""}})
@@ -120,8 +126,7 @@ class ComputeActions:
                 continue
             out.append(inst)
         out.sort(key=lambda i: i.creation_time, reverse=True)
-        return dict({"RegionId": region}, **paged_answer(p, paging, out, "Instances", "Instance",
-                                                         lambda i: self.render_instance(i, now)))
+        return paged_answer(p, paging, out, "Instances", "Instance", lambda i: self.render_instance(i, now))
 
     def act_DescribeInstanceAttribute(self, ctx, p, now):
         inst = self.find_instance(ctx, p, p.str("InstanceId", required=True))

@@ -38,7 +38,7 @@ class ImageActions:
             d = {"Device": m.device, "Type": m.type, "SnapshotId": m.snapshot_id, "Size": str(m.size),
                  "Format": m.format, "ImportOSSBucket": m.import_bucket, "ImportOSSObject": m.import_object,
                  "Progress": img.progress(now), "RemainTime": job.remain_sim(now) if job else 0,
-                 "Encrypted": "true" if m.encrypted else "false"}
+                 "Encrypted": bool(m.encrypted)}
             mappings.append(d)
         return {
             "ImageId": img.image_id, "ImageName": img.name, "ImageFamily": img.family,

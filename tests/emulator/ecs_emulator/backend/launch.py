@@ -145,9 +145,8 @@ class LaunchActions:
             d["PublicIpAddress"] = {"IpAddress": [inst.public_ip] if inst.public_ip else []}
             d["SecurityGroupIds"] = {"SecurityGroupId": list(inst.security_group_ids)}
             d["InternetMaxBandwidthOut"] = inst.internet_max_bandwidth_out
-            d["SpotStrategy"] = inst.spot_strategy
-        else:
-            d.setdefault("SpotStrategy", "NoSpot")
+        if not flat:            # a DescribeInstances field; the DescribeInstanceAttribute model has none
+            d["SpotStrategy"] = inst.spot_strategy if isinstance(inst, LaunchedInstance) else "NoSpot"
         return d
 
     # ------------------------------------------------------------------------------------ network reads

@@ -303,6 +303,7 @@ class TaskActions:
         region = self.region_of(ctx, p, status=400)
         t = self._task(ctx, p, region)
         d = self.render_task(t, now)
+        del d["ResourceId"]                 # a DescribeTasks field; the DescribeTaskAttribute model has none
         status = d["TaskStatus"]
         op_status = {"Processing": "Processing", "Finished": "Success", "Failed": "Failed",
                      "Cancelled": "Cancelled"}.get(status, status)
