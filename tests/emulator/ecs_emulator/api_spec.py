@@ -12,6 +12,7 @@ backend sees it, in strict mode (the default; ``--no-strict`` / ``start_emulator
   source) where the docstring cannot be read mechanically.
 """
 import difflib
+import functools
 import json
 import os
 import re
@@ -94,12 +95,7 @@ class ApiSpec:
                                    'one of the documented values (%s).' % (key, item, ", ".join(allowed)))
 
 
-_SPEC = None
-
-
+@functools.lru_cache(maxsize=None)
 def api_spec():
     """The process-wide ApiSpec (loaded once)."""
-    global _SPEC
-    if _SPEC is None:
-        _SPEC = ApiSpec()
-    return _SPEC
+    return ApiSpec()
