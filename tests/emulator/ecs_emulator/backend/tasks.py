@@ -35,6 +35,46 @@ def task_not_found(task_id):
     return ApiError(400, "InvalidTaskId.NotFound", 'The specified "TaskId" is not found (%s).' % task_id)
 
 
+def parse_import_disks(p):
+    """ImportImage's ``DiskDeviceMapping.N.*`` -> [{n, bucket, key, format, size}] (pure: parameters only)."""
+    groups = p.indexed_groups("DiskDeviceMapping")
+    if not groups or groups[0][0] != 1:
+        raise ApiError(400, "MissingParameter", 'An input parameter "DiskDeviceMapping.1.OSSBucket" that is '
+                       'mandatory for processing the request is not supplied.')
+    if len(groups) > 17:
+        raise invalid_parameter("DiskDeviceMapping.N", "At most 17 disks (1 system + 16 data).")
+    disks = []
+    for idx, (n, f) in enumerate(groups):
+        if idx + 1 != n:
+            raise invalid_parameter("DiskDeviceMapping.%d" % n, "DiskDeviceMapping.N must be contiguous from 1.")
+        for field in ("OSSBucket", "OSSObject"):
+            if not f.get(field):
+                raise ApiError(400, "MissingParameter", 'An input parameter "DiskDeviceMapping.%d.%s" that is '
+                               'mandatory for processing the request is not supplied.' % (n, field))
+        fmt = f.get("Format")
+        if fmt:
+            if fmt.upper() not in IMPORT_FORMATS:
+                raise ApiError(400, "InvalidImageFormat.Malformed", 'The specified "DiskDeviceMapping.%d.Format" '
+                               '%r is not supported (RAW, VHD, QCOW2, VMDK).' % (n, fmt))
+            fmt = fmt.upper()
+        size = f.get("DiskImageSize") or f.get("DiskImSize")
+        if size:
+            code = "InvalidImageSize" if n == 1 else "InvalidDataDiskSize"
+            try:
+                size = int(size)
+            except ValueError:
+                size = -1
+            if not 1 <= size <= 2048:
+                raise ApiError(400, code, 'The specified "DiskDeviceMapping.%d.DiskImageSize" must be an integer '
+                               'between 1 and 2048 (GiB).' % n)
+        key = f["OSSObject"]
+        if key.startswith("/") or len(key) > 1023:
+            raise ApiError(400, "InvalidOSSObject.Malformed", 'The specified "DiskDeviceMapping.%d.OSSObject" '
+                           'is wrongly formed.' % n)
+        disks.append({"n": n, "bucket": f["OSSBucket"], "key": key, "format": fmt, "size": size or None})
+    return disks
+
+
 class TaskActions:
 
     # ------------------------------------------------------------------------------------ helpers
@@ -61,82 +101,61 @@ class TaskActions:
 
     # ------------------------------------------------------------------------------------ ImportImage
     def act_ImportImage(self, ctx, p, now):
+        """parse (pure) -> check against the state -> probe the objects -> change -> render."""
         region = self.region_of(ctx, p)
-        groups = p.indexed_groups("DiskDeviceMapping")
-        if not groups or groups[0][0] != 1:
-            raise ApiError(400, "MissingParameter", 'An input parameter "DiskDeviceMapping.1.OSSBucket" that is '
-                           'mandatory for processing the request is not supplied.')
-        if len(groups) > 17:
-            raise invalid_parameter("DiskDeviceMapping.N", "At most 17 disks (1 system + 16 data).")
-        specs = []
-        for idx, (n, f) in enumerate(groups):
-            if idx + 1 != n:
-                raise invalid_parameter("DiskDeviceMapping.%d" % n, "DiskDeviceMapping.N must be contiguous from 1.")
-            for field in ("OSSBucket", "OSSObject"):
-                if not f.get(field):
-                    raise ApiError(400, "MissingParameter", 'An input parameter "DiskDeviceMapping.%d.%s" that is '
-                                   'mandatory for processing the request is not supplied.' % (n, field))
-            fmt = f.get("Format")
-            if fmt:
-                if fmt.upper() not in IMPORT_FORMATS:
-                    raise ApiError(400, "InvalidImageFormat.Malformed", 'The specified "DiskDeviceMapping.%d.Format" '
-                                   '%r is not supported (RAW, VHD, QCOW2, VMDK).' % (n, fmt))
-                fmt = fmt.upper()
-            size = f.get("DiskImageSize") or f.get("DiskImSize")
-            if size:
-                code = "InvalidImageSize" if n == 1 else "InvalidDataDiskSize"
-                try:
-                    size = int(size)
-                except ValueError:
-                    size = -1
-                if not 1 <= size <= 2048:
-                    raise ApiError(400, code, 'The specified "DiskDeviceMapping.%d.DiskImageSize" must be an integer '
-                                   'between 1 and 2048 (GiB).' % n)
-            key = f["OSSObject"]
-            if key.startswith("/") or len(key) > 1023:
-                raise ApiError(400, "InvalidOSSObject.Malformed", 'The specified "DiskDeviceMapping.%d.OSSObject" '
-                               'is wrongly formed.' % n)
-            specs.append({"n": n, "bucket": f["OSSBucket"], "key": key, "format": fmt, "size": size or None})
+        disks = parse_import_disks(p)
         attrs = self._common_image_attrs(ctx, p, region)
         os_type = p.enum("OSType", ("windows", "linux"), code="InvalidOSType.Malformed", ci=True)
         license_type = p.enum("LicenseType", ("Auto", "Aliyun", "BYOL"), code="InvalidLicenseType.NotSupported")
         if attrs["architecture"] == "arm64" and attrs["boot_mode"] == "BIOS":
             raise invalid_parameter("BootMode", "arm64 images boot with UEFI only.")
-        self._check_role(ctx.account_id, p.str("RoleName", default=IMPORT_ROLE))
-        for s in specs:
-            self._own_bucket(ctx.account_id, region, s["bucket"])
-            meta = self.oss.head(s["bucket"], s["key"])
+        self._check_import_sources(ctx, region, disks, p.str("RoleName", default=IMPORT_ROLE))
+        self.dry_run(p)
+        failure = self._probe_import_objects(disks)
+        img, task = self._start_import(ctx, region, attrs, disks, os_type, license_type, failure, now)
+        return {"ImageId": img.image_id, "RegionId": region, "TaskId": task.task_id}
+
+    def _check_import_sources(self, ctx, region, disks, role_name):
+        """The role, every bucket (the caller's, in the region) and object exist, the image quota; changes nothing."""
+        self._check_role(ctx.account_id, role_name)
+        for d in disks:
+            self._own_bucket(ctx.account_id, region, d["bucket"])
+            meta = self.oss.head(d["bucket"], d["key"])
             if meta is None:
                 raise ApiError(400, "InvalidOSSObject.NotFound", 'The specified OSS object "%s" in bucket "%s" '
-                               '(DiskDeviceMapping.%d.OSSObject) does not exist.' % (s["key"], s["bucket"], s["n"]))
-            s["meta"] = meta
+                               '(DiskDeviceMapping.%d.OSSObject) does not exist.' % (d["key"], d["bucket"], d["n"]))
+            d["meta"] = meta
         self._check_quota(ctx.account_id, region)
-        self.dry_run(p)
+
+    def _probe_import_objects(self, disks):
+        """Read each object: its real format and disk size into ``disks``; the failure message the import will
+        end with (None when the objects are good)."""
         failure = None
-        for s in specs:
-            data = self.oss.get(s["bucket"], s["key"])
+        for d in disks:
+            data = self.oss.get(d["bucket"], d["key"])
             real = detect_format(data)
             if real is None or real == "vdi":
-                failure = failure or "The OSS object %s is not a recognised disk image." % s["key"]
-            elif s["format"] and s["format"].lower() != real:
+                failure = failure or "The OSS object %s is not a recognised disk image." % d["key"]
+            elif d["format"] and d["format"].lower() != real:
                 failure = failure or ("The OSS object %s holds a %s image, not the declared %s."
-                                      % (s["key"], real.upper(), s["format"]))
-            fmt = (s["format"] or (real or "raw")).upper()
-            s["format"] = fmt
-            vsize = getattr(s["meta"], "virtual_size", None) or declared_disk_size(data, (real or ""), len(data))
-            s["gib"] = s["size"] or max(1, gib_ceil(vsize))
-        kw = {}
-        if os_type:
-            kw["os_type"] = os_type
-        img = self._new_image(ctx, region, attrs, now, size=specs[0]["gib"], status="Waiting",
+                                      % (d["key"], real.upper(), d["format"]))
+            d["format"] = (d["format"] or (real or "raw")).upper()
+            vsize = getattr(d["meta"], "virtual_size", None) or declared_disk_size(data, (real or ""), len(data))
+            d["gib"] = d["size"] or max(1, gib_ceil(vsize))
+        return failure
+
+    def _start_import(self, ctx, region, attrs, disks, os_type, license_type, failure, now):
+        """The change: a Waiting image, its job and task. Returns (image, task)."""
+        kw = {"os_type": os_type} if os_type else {}
+        img = self._new_image(ctx, region, attrs, now, size=disks[0]["gib"], status="Waiting",
                               source={"kind": "import"}, **kw)
         if license_type:
             img.license_type = license_type
         if not attrs.get("platform"):
             img.platform = img.os_name = img.os_name_en = "Others Linux" if img.os_type == "linux" else "Other Windows"
-        img.mappings = [Mapping("/dev/xvd%s" % chr(ord("a") + i), "system" if i == 0 else "data", s["gib"],
-                                format=s["format"], import_bucket=s["bucket"], import_object=s["key"])
-                        for i, s in enumerate(specs)]
+        img.mappings = [Mapping("/dev/xvd%s" % chr(ord("a") + i), "system" if i == 0 else "data", d["gib"],
+                                format=d["format"], import_bucket=d["bucket"], import_object=d["key"])
+                        for i, d in enumerate(disks)]
         dur = self.duration("ImportImage")
         start = now + 0.1 * dur
         end = now + (0.5 * dur if failure else dur)
@@ -144,7 +163,7 @@ class TaskActions:
                   handler=self._finish_import, outcome="fail" if failure else "ok",
                   data={"image": img, "fail_as": self.fail_next})
         img.job = job
-        related = [{"Name": "OSSBucket", "Value": specs[0]["bucket"]}, {"Name": "OSSObject", "Value": specs[0]["key"]},
+        related = [{"Name": "OSSBucket", "Value": disks[0]["bucket"]}, {"Name": "OSSObject", "Value": disks[0]["key"]},
                    {"Name": "ImageId", "Value": img.image_id}]
         task = self._new_task(ctx.account_id, region, "ImportImage", img.image_id, now, job, related)
         if failure:
@@ -153,7 +172,7 @@ class TaskActions:
         self.schedule(job)
         self.add_custom_image(img)
         self.hide_new_image(img, now)
-        return {"ImageId": img.image_id, "RegionId": region, "TaskId": task.task_id}
+        return img, task
 
     def _finish_import(self, job):
         img, task = job.data["image"], job.data["task"]
