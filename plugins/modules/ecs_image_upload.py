@@ -160,6 +160,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import Al
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.oss import (
     OSS_ARGUMENT_SPEC, oss_client, oss_error_text, resumable_upload_retrying,
 )
+from ansible_collections.alicloud.ecs_images.plugins.module_utils import progress as task_progress
 
 try:
     import oss2
@@ -195,8 +196,9 @@ def remote_matches(bucket, key, size, md5):
 class Progress:
     """oss2 progress_callback that rewrites one line of progress into a file, at most every half second."""
 
-    def __init__(self, path, total, clock=time.time):
+    def __init__(self, path, total, clock=time.time, report=None):
         self.path = path
+        self.report = report     # report(percent, line): the task's progress lines (module_utils/progress.py)
         self.total = total
         self.clock = clock
         self.start = clock()
@@ -216,6 +218,8 @@ class Progress:
             self.first = consumed if consumed < (total or 1) else 0
         self.sent = consumed - (self.first or 0)
         now = self.clock()
+        if self.report is not None:
+            self.report(int(100 * consumed // total) if total else 100, self.line(consumed, total))
         if self.path and (now - self.last_write >= 0.5 or consumed >= total):
             self.last_write = now
             tmp = self.path + '.tmp'
@@ -296,7 +300,13 @@ def main():
         amodule.exit(True, diff=dict(before=before, after=after), **out)
 
     checkpoint_dir = p['checkpoint_dir']
-    progress = Progress(p['progress_file'], local_size)
+    where = 'oss://%s/%s' % (bucket_name, key)
+
+    def report(percent, line):
+        task_progress.emit(amodule, 'upload', where, region=amodule.region, status='uploading', percent=percent,
+                           detail=line.split('% ', 1)[-1].strip())
+
+    progress = Progress(p['progress_file'], local_size, report=report)
     started = time.time()
     try:
         if not os.path.isdir(checkpoint_dir):
@@ -312,6 +322,7 @@ def main():
     except (IOError, OSError) as err:
         amodule.fail('cannot upload %s to oss_object %s in oss_bucket %s: %s (a rerun resumes the upload)'
                      % (src, key, bucket_name, to_native(err)), exception=traceback.format_exc())
+    task_progress.emit(amodule, 'upload', where, region=amodule.region, status='uploaded', percent=100)
     seconds = max(time.time() - started, 1e-6)
     sent = progress.sent if progress.first is not None else local_size
     out.update(size=local_size, uploaded_bytes=sent, seconds=round(seconds, 3),
