@@ -41,7 +41,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 ROLE_SCENARIOS = $(sort $(wildcard roles/*/molecule/*/molecule.yml))
 
 .PHONY: help venv system-deps collection unit integration sanity lint yamllint ansible-lint \
-        molecule changelog-lint test demo bench clean resilience
+        molecule changelog-lint test demo bench clean ee-check check-build awx-job matrix docs resilience
 
 help:
 	@echo "make demo            run playbooks/demo.yml against the local ECS emulator"
@@ -55,6 +55,11 @@ help:
 	@echo "make lint            yamllint + ansible-lint (production profile) on roles/ and playbooks/"
 	@echo "make molecule        molecule test for every roles/*/molecule/<scenario>"
 	@echo "make changelog-lint  antsibull-changelog lint"
+	@echo "make ee-check        ansible-builder create on docs/awx/execution-environment.yml, check the context (no container)"
+	@echo "make check-build     ansible-galaxy collection build; install the tarball in a venv of ansible-core + requirements.txt; demo by FQCN"
+	@echo "make awx-job         a job run like AWX (ansible-runner, credential type env) against the emulator: events, progress, no secret"
+	@echo "make matrix          oldest supported ansible-core (2.16): unit, sanity, demo from the tarball (newest: the other steps)"
+	@echo "make docs            antsibull-docs Sphinx docsite with the guides (build/docsite), warnings are errors"
 	@echo "make bench           run every tests/benchmarks/*.py"
 
 # ---------------------------------------------------------------- environment
@@ -116,7 +121,29 @@ changelog-lint: venv
 	@echo "== antsibull-changelog lint"
 	@$(BIN)/antsibull-changelog lint
 
-TEST_STEPS := unit integration resilience sanity lint molecule changelog-lint
+# ---------------------------------------------------------------- packaging, AWX, version matrix, docs
+ee-check: venv
+	@echo "== ee-check: ansible-builder create + introspection of the generated context"
+	@$(VPY) tests/packaging/check_ee.py
+
+check-build: venv
+	@echo "== check-build: tarball -> venv with only ansible-core + requirements.txt -> ansible-playbook alicloud.ecs_images.demo"
+	@$(VPY) tests/packaging/check_build.py
+
+awx-job: collection
+	@echo "== awx-job: ansible-runner job with the credential type's environment (in $(COLL))"
+	@cd $(COLL) && PYTHONPATH=$(COLLECTIONS)$${PYTHONPATH:+:$$PYTHONPATH} $(VPY) -m pytest -q -p no:cacheprovider \
+	    --timeout 600 $(PYTEST_ARGS) tests/awx
+
+matrix: collection
+	@echo "== matrix: oldest supported ansible-core"
+	@PYTHON=$(PYTHON) VENV=$(VENV) COLLECTIONS=$(COLLECTIONS) bash scripts/matrix.sh
+
+docs: collection
+	@echo "== docs: antsibull-docs Sphinx site (build/docsite)"
+	@COLLECTIONS=$(COLLECTIONS) VENV=$(VENV) bash scripts/docsite.sh
+
+TEST_STEPS := unit integration resilience sanity lint molecule changelog-lint ee-check check-build docs
 
 test: collection
 	@for step in $(TEST_STEPS); do \

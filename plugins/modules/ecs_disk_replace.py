@@ -139,9 +139,14 @@ options:
         replacement and the start are retried with backoff until this time is used up.
     type: int
     default: 900
+attributes:
+  check_mode:
+    support: full
+    description: Makes no change and predicts whether a stop, a replacement and a start would happen, in RV(actions).
+  diff_mode:
+    support: full
+    description: Shows the image, status and system disk size of the instance before and after.
 notes:
-  - Supports C(check_mode) (predicts whether a stop, a replacement and a start would happen, in RV(actions)) and
-    C(diff_mode) (the image, status and system disk size before and after).
   - The data disks, IP addresses, instance ID and tags are kept; everything on the old system disk is lost (the
     old system disk is released by the cloud). Take a snapshot or image first if you need it.
 extends_documentation_fragment:

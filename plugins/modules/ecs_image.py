@@ -64,12 +64,14 @@ options:
         made from another instance's disks is left as it is (with O(check_source=true), with a warning naming this
         option).
     type: str
+    aliases: [instance]
   snapshot_id:
     description:
       - Create the image from this system-disk snapshot.
       - Mutually exclusive with O(instance_id) and O(disk_device_mappings). Used only to create; an existing image
         whose system disk has another snapshot is left as it is, with a warning naming this option.
     type: str
+    aliases: [snapshot]
   disk_device_mappings:
     description:
       - Create the image from these snapshots, exactly one of them of the system disk.
@@ -77,6 +79,7 @@ options:
         other snapshots is left as it is, with a warning naming this option.
     type: list
     elements: dict
+    aliases: [disk_mapping]
     suboptions:
       snapshot_id:
         description: Snapshot of the disk. Without it an empty disk of O(disk_device_mappings[].size) is added.
@@ -84,6 +87,7 @@ options:
       size:
         description: Disk size in GiB (at least the snapshot's size).
         type: int
+        aliases: [disk_size]
       device:
         description: Device name, V(/dev/xvda) for the system disk, V(/dev/xvdb) to V(/dev/xvdz) for data disks.
         type: str
@@ -103,6 +107,7 @@ options:
     description:
       - Version of the image. Set only at creation.
     type: str
+    aliases: [version]
   architecture:
     description:
       - System architecture. Set only at creation (only relevant for images made from data-disk snapshots).
@@ -824,17 +829,17 @@ def main():
         state=dict(type='str', default='present', choices=['present', 'absent']),
         image_id=dict(type='str'),
         name=dict(type='str', aliases=['image_name']),
-        instance_id=dict(type='str'),
-        snapshot_id=dict(type='str'),
-        disk_device_mappings=dict(type='list', elements='dict', options=dict(
+        instance_id=dict(type='str', aliases=['instance']),
+        snapshot_id=dict(type='str', aliases=['snapshot']),
+        disk_device_mappings=dict(type='list', elements='dict', aliases=['disk_mapping'], options=dict(
             snapshot_id=dict(type='str'),
-            size=dict(type='int'),
+            size=dict(type='int', aliases=['disk_size']),
             device=dict(type='str'),
             disk_type=dict(type='str', choices=['system', 'data']),
         )),
         description=dict(type='str'),
         image_family=dict(type='str'),
-        image_version=dict(type='str'),
+        image_version=dict(type='str', aliases=['version']),
         architecture=dict(type='str', choices=['i386', 'x86_64', 'arm64']),
         platform=dict(type='str'),
         boot_mode=dict(type='str', choices=['BIOS', 'UEFI', 'UEFI-Preferred']),

@@ -25,6 +25,7 @@ options:
       - Only these images. Unknown IDs are simply not listed.
     type: list
     elements: str
+    aliases: [ids]
   name:
     description:
       - Only images with exactly this name.
@@ -37,6 +38,7 @@ options:
       - When omitted the cloud lists V(system), V(self) and V(others).
     type: str
     choices: [system, self, others, marketplace]
+    aliases: [image_owner_alias]
   status:
     description:
       - Only images in these statuses. When omitted every status is listed.
@@ -304,9 +306,9 @@ def matches(image, p):
 
 def main():
     argument_spec = dict(
-        image_ids=dict(type='list', elements='str'),
+        image_ids=dict(type='list', elements='str', aliases=['ids']),
         name=dict(type='str', aliases=['image_name']),
-        owner=dict(type='str', choices=['system', 'self', 'others', 'marketplace']),
+        owner=dict(type='str', choices=['system', 'self', 'others', 'marketplace'], aliases=['image_owner_alias']),
         status=dict(type='list', elements='str',
                     choices=list(IMAGE_STATUSES)),
         image_family=dict(type='str'),

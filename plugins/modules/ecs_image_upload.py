@@ -81,9 +81,15 @@ options:
 extends_documentation_fragment:
   - alicloud.ecs_images.alicloud
   - alicloud.ecs_images.oss
+attributes:
+  check_mode:
+    support: full
+    description: Makes no change and reports whether the file would be uploaded or the object deleted, reading only
+      the object's metadata.
+  diff_mode:
+    support: full
+    description: Shows the object's existence, size and checksum before and after.
 notes:
-  - Supports C(check_mode) (reports whether the file would be uploaded or the object deleted, reading only the
-    object's metadata) and C(diff_mode) (object size and checksum before and after).
   - The credentials are the same as for the ECS modules (including an STS token).
 seealso:
   - module: alicloud.ecs_images.ecs_image_import

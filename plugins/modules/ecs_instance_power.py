@@ -57,9 +57,13 @@ options:
     default: 900
 extends_documentation_fragment:
   - alicloud.ecs_images.alicloud
-notes:
-  - Supports C(check_mode) (reports whether a stop or a start would happen) and C(diff_mode) (status before and
-    after).
+attributes:
+  check_mode:
+    support: full
+    description: Makes no change and reports whether a stop or a start would happen.
+  diff_mode:
+    support: full
+    description: Shows the instance's status before and after.
 seealso:
   - module: alicloud.ecs_images.ecs_disk_replace
 '''
