@@ -50,7 +50,7 @@ def rewrite_links(markdown: str, names: set[str], repo: str) -> str:
         target = match.group(1)
         if re.match(r'^[a-z]+:', target) or target.startswith('#'):
             return match.group(0)
-        path, _, anchor = target.partition('#')
+        path, anchor = (target.split('#', 1) + [''])[:2]
         resolved = (DOCS / path).resolve()
         if resolved.suffix == '.md' and resolved.parent == DOCS and resolved.stem in names:
             return '](@@REF:%s@@)' % resolved.stem
@@ -69,8 +69,8 @@ def convert(path: Path, names: set[str], repo: str) -> str:
     rst = re.sub(r'^([ \t]*)\.\. code-block::[ \t]*$', r'\1.. code-block:: text', rst, flags=re.M)
     rst = rst.replace('m2r-link-', '%s%s-link-' % (PREFIX, path.stem))   # antsibull-docs: labels carry the prefix
     # `text <@@REF:name@@>`_  ->  :ref:`text <label>`
-    rst = re.sub(r'`([^`<]+?) <@@REF:([\w-]+)@@>`_+', lambda m: ':ref:`%s <%s%s>`' % (m.group(1).strip(), PREFIX,
-                                                                                    m.group(2)), rst)
+    rst = re.sub(r'`([^`<]+?) <@@REF:([\w-]+)@@>`_+',
+                 lambda m: ':ref:`%s <%s%s>`' % (m.group(1).strip(), PREFIX, m.group(2)), rst)
     rst = re.sub(r'@@REF:([\w-]+)@@', lambda m: PREFIX + m.group(1), rst)
     return HEADER.format(name=path.stem) + '.. _%s%s:\n\n' % (PREFIX, path.stem) + rst.rstrip() + '\n'
 

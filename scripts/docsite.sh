@@ -22,7 +22,7 @@ start=$(date +%s)
 echo "[docs] antsibull-docs lint-collection-docs: clean"
 
 rm -rf "$OUT"
-mkdir -m 700 -p "$OUT"
+mkdir -p "$(dirname "$OUT")" && mkdir -m 700 "$OUT"
 antsibull-docs sphinx-init --use-current --fail-on-error --dest-dir "$OUT" \
     --title 'alicloud.ecs_images' --project 'alicloud.ecs_images' alicloud.ecs_images >/dev/null
 "$VENV/bin/python" "$ROOT/scripts/docsite.py" --inventories "$OUT"

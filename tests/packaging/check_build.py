@@ -42,6 +42,7 @@ def emulator(**kwargs) -> Emulator:
         kwargs['realism_off'] = names
     return Emulator(**kwargs)
 
+
 MUST_HAVE = ['LICENSE', 'README.md', 'meta/runtime.yml', 'meta/execution-environment.yml', 'requirements.txt',
              'bindep.txt', 'playbooks/demo.yml', 'plugins/modules/ecs_image.py', 'plugins/action/ecs_image_copy.py',
              'docs/awx.md', 'docs/awx/credential_type_injectors.yml', 'docs/docsite/extra-docs.yml',
@@ -54,11 +55,10 @@ def log(msg):
     print('[check-build] %s' % msg, file=sys.stderr, flush=True)
 
 
-def run(cmd, **kwargs):
-    kwargs.setdefault('check', True)
+def run(cmd, check=True, **kwargs):
     kwargs.setdefault('stdin', subprocess.DEVNULL)
     log('$ %s' % ' '.join(str(c) for c in cmd))
-    return subprocess.run([str(c) for c in cmd], **kwargs)
+    return subprocess.run([str(c) for c in cmd], check=check, **kwargs)
 
 
 def tree_files() -> set[str]:
