@@ -78,10 +78,12 @@ def _is_done(item):
     return item.get('percent') == 100 or item.get('status') in DONE_STATUSES
 
 
-def _item_text(item, with_region=True):
+def _item_text(item, with_region=True, with_id=False):
     parts = []
     if with_region and item.get('region'):
         parts.append(item['region'])
+    if with_id and item.get('id'):
+        parts.append(item['id'])
     if item.get('status'):
         parts.append(item['status'])
     if item.get('percent') is not None:
@@ -93,7 +95,8 @@ def _item_text(item, with_region=True):
 
 
 def format_progress(label, elapsed, payload):
-    """One line: what is waited for, per region: status and percentage, how many are done, elapsed time."""
+    """One line: per kind of wait (copy, import, ...) each resource with its region, status and percentage,
+    how many are done, and the time since the task started."""
     head = '%s, %s:' % (label, human_duration(elapsed))
     items = (payload or {}).get('items') or []
     if not items:
@@ -101,24 +104,27 @@ def format_progress(label, elapsed, payload):
     groups = []
     index = {}
     for item in items:
-        key = (item.get('what'), item.get('id'))
-        if key not in index:
-            index[key] = len(groups)
-            groups.append((key, []))
-        groups[index[key]][1].append(item)
+        what = item.get('what') or 'resource'
+        if what not in index:
+            index[what] = len(groups)
+            groups.append((what, []))
+        groups[index[what]][1].append(item)
     parts = []
-    for (what, resource_id), group in groups:
-        name = ' '.join(x for x in (what, resource_id) if x) or 'resource'
-        regions = [item for item in group if item.get('region')]
+    for what, group in groups:
+        ids = set(item.get('id') for item in group)
         if len(group) == 1:
             item = group[0]
+            name = ' '.join(x for x in (what, item.get('id')) if x)
             where = ' in %s' % item['region'] if item.get('region') else ''
             parts.append('%s%s: %s' % (name, where, _item_text(item, with_region=False)))
-        else:
-            text = ', '.join(_item_text(item) for item in group)
-            done = sum(1 for item in group if _is_done(item))
-            unit = 'regions' if len(regions) == len(group) else 'items'
-            parts.append('%s: %s (%d of %d %s done)' % (name, text, done, len(group), unit))
+            continue
+        same_id = len(ids) == 1
+        name = ' '.join(x for x in (what, group[0].get('id') if same_id else None) if x)
+        text = ', '.join(_item_text(item, with_id=not same_id) for item in group)
+        done = sum(1 for item in group if _is_done(item))
+        unit = 'regions' if all(item.get('region') for item in group) and \
+            len(set(item.get('region') for item in group)) == len(group) else 'items'
+        parts.append('%s: %s (%d of %d %s done)' % (name, text, done, len(group), unit))
     return '%s %s' % (head, '; '.join(parts))
 
 

@@ -133,12 +133,14 @@ def test_job_like_awx(emulator, tmp_path):
                  and e['event_data'].get('task') == 'Copy the image to the other regions')
     done = next(e['counter'] for e in events if e['event'] == 'runner_on_ok'
                 and e['event_data'].get('task') == 'Copy the image to the other regions')
-    pattern = re.compile(r'^alicloud\.ecs_images\.ecs_image_copy \[cloud\], \S+: copy (\S+).*%s.*\b(\d+)%%'
+    # "..., 8s: copy m-x in cn-shanghai: Creating 40%" or "..., 8s: copy: cn-shanghai m-x Creating 40%, ..."
+    pattern = re.compile(r'^alicloud\.ecs_images\.ecs_image_copy \[cloud\], \S+: .*\bcopy\b.*%s(?::| m-\S+) (\w+) (\d+)%%'
                          % re.escape(copy_regions[0]), re.M)
     progress = [(e['counter'], m) for e in events for m in pattern.finditer(e.get('stdout', ''))]
     assert len(progress) >= 2, 'expected progress lines for the copy; job output:\n%s' % stdout[-4000:]
     assert all(start < counter < done for counter, _match in progress), progress
     percents = [int(m.group(2)) for _counter, m in progress]
+    assert all(m.group(1) in ('Creating', 'Waiting', 'Available') for _counter, m in progress), progress
     assert percents == sorted(percents) and percents[0] < 100, percents
 
     # no secret in any event, nor in the artifacts AWX would keep

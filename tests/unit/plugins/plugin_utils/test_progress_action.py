@@ -38,6 +38,17 @@ def test_line_for_a_copy_to_several_regions():
                     'cn-shanghai Creating 40%, us-west-1 Waiting (1 of 3 regions done)')
 
 
+def test_line_for_copies_with_an_id_per_region_and_an_upload():
+    payload = {'items': [
+        {'what': 'copy', 'id': 'm-bj', 'region': 'cn-beijing', 'status': 'Creating', 'percent': 40},
+        {'what': 'copy', 'id': 'm-sh', 'region': 'cn-shanghai', 'status': 'Available', 'percent': 100},
+        {'what': 'upload', 'id': 'oss://b/o', 'region': 'cn-hangzhou', 'status': 'uploading', 'percent': 12},
+    ]}
+    line = pa.format_progress('m [h]', 5, payload)
+    assert line == ('m [h], 5s: copy: cn-beijing m-bj Creating 40%, cn-shanghai m-sh Available 100% '
+                    '(1 of 2 regions done); upload oss://b/o in cn-hangzhou: uploading 12%')
+
+
 def test_line_for_one_resource_and_for_nothing_yet():
     payload = {'items': [{'what': 'import', 'id': 'm-1', 'region': 'cn-hangzhou', 'status': 'Creating',
                           'percent': 35, 'detail': 'task t-9'}]}
