@@ -564,11 +564,21 @@ def plan_update(p, before, snapshots=None, disks=None):
 
 
 def plan_delete(p, before):
-    """``error`` (not one's own image) and ``wait_first`` (the API refuses to delete an image being made)."""
+    """``error`` (not one's own image, shared, used by instances without force) and ``wait_first`` (the API
+    refuses to delete an image being made)."""
     if before['owner_alias'] not in ('self', None):
         return {'error': 'refusing to delete image %s: it is not your own custom image (owner_alias %s, owner_id '
                          '%s)' % (before['image_id'], before['owner_alias'], before['owner_id']),
                 'wait_first': False}
+    # What DeleteImage would refuse (ImageUsingByInstance, ImageUseShared), said before any change, from the read
+    if before.get('is_self_shared'):
+        return {'error': 'cannot delete image %s: it is shared with other accounts; unshare it first '
+                         '(alicloud.ecs_images.ecs_image_share with state=absent or purge_accounts=true)'
+                         % before['image_id'], 'wait_first': False}
+    if before.get('usage') == 'instance' and not p['force']:
+        return {'error': 'cannot delete image %s: instances were created from it (Usage=instance); set force=true to '
+                         'delete it anyway (the instances keep running, but their system disks can no longer be '
+                         're-initialised from it)' % before['image_id'], 'wait_first': False}
     return {'error': None, 'wait_first': bool(p['wait'] and before['status'] in IN_FLIGHT_STATUSES)}
 
 

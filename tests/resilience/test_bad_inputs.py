@@ -18,7 +18,7 @@ LONG = 'x' * 129
 RUNNING = '{{ test_instance_running }}'
 STOPPED = '{{ test_instance_stopped }}'
 PUBLIC = '{{ test_public_image_id }}'
-CUSTOM = '{{ custom_image_id }}'    # a plain custom image of the account, made by the fixture
+CUSTOM = '{{ custom_image_id }}'    # a custom image of the account that an instance runs, made by the fixture
 ARM_IMAGE = 'aliyun_3_arm64_20G_alibase_20240819.vhd'
 BUCKET = '{{ test_oss_bucket }}'
 RAW = '{{ test_oss_objects.raw }}'
@@ -57,6 +57,9 @@ CASES = [
      ['disk_device_mappings', 'size']),
     ('image-absent-malformed-id', 'ecs_image', {'state': 'absent', 'image_id': 'not an image id!'},
      ['image_id']),
+    ('image-delete-in-use', 'ecs_image', {'state': 'absent', 'image_id': CUSTOM}, ['force']),
+    ('image-delete-shared', 'ecs_image', {'state': 'absent', 'image_id': '{{ shared_image_id }}', 'force': True},
+     ['ecs_image_share']),
     ('image-region-bad', 'ecs_image', {'name': 'bad-image-region-bad', 'instance_id': STOPPED, 'region': 'Hangzhou City'},
      ['region']),
     ('image-endpoint-scheme', 'ecs_image_info', {'name': 'x', 'endpoint': 'htp://127.0.0.1:1'}, ['endpoint']),
@@ -218,12 +221,21 @@ def case_tasks(case_id, target, args):
 def outcome(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('bad-inputs')
     with Lab(time_scale=0.05, tmp=tmp) as lab:
-        setup = lab.run([{'name': 'a plain custom image', 'alicloud.ecs_images.ecs_image': {
-            'name': 'bad-inputs-custom', 'instance_id': STOPPED}, 'register': 'made'},
-            {'ansible.builtin.copy': {'content': '{{ made.image.image_id }}', 'dest': str(tmp / 'custom')}}])
+        setup = lab.run([
+            {'name': 'a plain custom image', 'alicloud.ecs_images.ecs_image': {
+                'name': 'bad-inputs-custom', 'instance_id': STOPPED}, 'register': 'made'},
+            {'name': 'an image shared with another account', 'alicloud.ecs_images.ecs_image': {
+                'name': 'bad-inputs-shared', 'instance_id': STOPPED}, 'register': 'shared'},
+            {'alicloud.ecs_images.ecs_image_share': {'image_id': '{{ shared.image.image_id }}',
+                                                     'accounts': ['{{ test_second_account_id }}']}},
+            {'name': 'an image an instance runs', 'alicloud.ecs_images.ecs_disk_replace': {
+                'instance_id': STOPPED, 'image_id': '{{ made.image.image_id }}', 'password_inherit': True}},
+            {'ansible.builtin.copy': {'content': '{{ made.image.image_id }} {{ shared.image.image_id }}',
+                                      'dest': str(tmp / 'custom')}}])
         assert setup.rc == 0, setup
         lab.emu.clear_requests()
-        lab.vars['custom_image_id'] = (tmp / 'custom').read_text(encoding='utf-8').strip()
+        lab.vars['custom_image_id'], lab.vars['shared_image_id'] = (tmp / 'custom').read_text(
+            encoding='utf-8').split()
         dest = tmp / 'results.json'
         tasks = [{'ansible.builtin.set_fact': {'results': {}}}]
         only = [c for c in os.environ.get('BAD_INPUT_CASES', '').split(',') if c]   # to iterate on a few

@@ -472,3 +472,12 @@ def test_plan_delete():
     assert M.plan_delete(params(name='web'), existing(status='Creating'))['wait_first'] is True
     assert M.plan_delete(params(name='web', wait=False), existing(status='Creating'))['wait_first'] is False
     assert 'refusing to delete' in M.plan_delete(params(name='web'), existing(owner='others'))['error']
+
+
+def test_plan_delete_refuses_what_the_api_would_before_any_change():
+    in_use = existing(Usage='instance')
+    assert 'force=true' in M.plan_delete(params(name='web'), in_use)['error']
+    assert M.plan_delete(params(name='web', force=True), in_use)['error'] is None
+    shared = existing(IsSelfShared='True')
+    for force in (False, True):
+        assert 'ecs_image_share' in M.plan_delete(params(name='web', force=force), shared)['error']
