@@ -198,6 +198,10 @@ def oss_error_text(err):
     text = 'HTTP %s %s %s' % (status, code, message)
     if request_id:
         text += ' (OSS request id %s)' % request_id
+    endpoint = (getattr(err, 'details', None) or {}).get('Endpoint')
+    if endpoint:   # OSS names the endpoint of the bucket's own region: the bucket is in another region
+        text += ('; the bucket belongs to endpoint %s, so it is in another region than this task: ImportImage and '
+                 'ExportImage need an OSS bucket in the image\'s own region' % endpoint)
     return ' '.join(text.split())
 
 

@@ -116,6 +116,11 @@ CASES = [
                                                    'oss_object': 'disks/nothing-here.raw'}, ['oss_object']),
     ('import-missing-bucket', 'ecs_image_import', {'name': 'bad-import-missing-bucket', 'oss_bucket': 'no-such-bucket-here',
                                                    'oss_object': RAW}, ['oss_bucket']),
+    ('import-bucket-other-region', 'ecs_image_import', {'name': 'bad-import-bucket-other-region',
+                                                        'oss_bucket': 'ecs-images-sh', 'oss_object': 'x.raw'},
+     ['another region']),
+    ('export-bucket-other-region', 'ecs_image_export', {'image_id': CUSTOM, 'oss_bucket': 'ecs-images-sh'},
+     ['another region']),
     ('import-arch', 'ecs_image_import', {'name': 'bad-import-arch', 'oss_bucket': BUCKET, 'oss_object': RAW,
                                          'architecture': 'x64'}, ['architecture']),
     ('import-license', 'ecs_image_import', {'name': 'bad-import-license', 'oss_bucket': BUCKET, 'oss_object': RAW,
@@ -233,6 +238,7 @@ def outcome(tmp_path_factory):
             {'ansible.builtin.copy': {'content': '{{ made.image.image_id }} {{ shared.image.image_id }}',
                                       'dest': str(tmp / 'custom')}}])
         assert setup.rc == 0, setup
+        lab.emu.admin('PUT', 'realism', {'oss_region_endpoints': True})   # a bucket of another region is refused
         lab.emu.clear_requests()
         lab.vars['custom_image_id'], lab.vars['shared_image_id'] = (tmp / 'custom').read_text(
             encoding='utf-8').split()
