@@ -11,6 +11,7 @@ import copy
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import check_resource_id
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import (
     HAS_ALIYUN_SDK, ALIYUN_SDK_IMPORT_ERROR, ApiError, EcsClient,
 )
@@ -51,7 +52,9 @@ def common_argument_spec():
 class AlicloudModule:
     """Wraps AnsibleModule. ``argument_spec`` is merged with the common options (module entries win)."""
 
-    def __init__(self, argument_spec, **kwargs):
+    def __init__(self, argument_spec, id_options=None, **kwargs):
+        """``id_options``: {option: kind} of the resource ids the module acts on (kind: image, instance,
+        snapshot); each given value is checked for the shape of such an id before anything else happens."""
         spec = common_argument_spec()
         spec.update(argument_spec or {})
         kwargs.setdefault('supports_check_mode', True)
@@ -59,6 +62,8 @@ class AlicloudModule:
         if not HAS_ALIYUN_SDK:
             self.module.fail_json(msg=missing_required_lib(SDK_REQUIREMENT), exception=str(ALIYUN_SDK_IMPORT_ERROR))
         self.params = self.module.params
+        for option, kind in sorted((id_options or {}).items()):
+            check_resource_id(self.module, option, self.params.get(option), kind)
         self.check_mode = bool(self.module.check_mode)
         self.diff_mode = bool(getattr(self.module, '_diff', False))
         try:

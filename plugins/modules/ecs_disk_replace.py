@@ -500,6 +500,7 @@ def main():
     module = AlicloudModule(
         argument_spec,
         supports_check_mode=True,
+        id_options={'instance_id': 'instance', 'image_id': 'image'},
         mutually_exclusive=[('password', 'key_pair_name', 'password_inherit')],
         required_one_of=[('password', 'key_pair_name', 'password_inherit')],
     )

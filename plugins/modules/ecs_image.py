@@ -379,7 +379,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import 
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import apply_tags, diff_tags, merged_tags, tag_params
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
-    check_description, check_name, check_resource_id, check_tags,
+    check_description, check_name, check_tags,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import (
     describe_instance, instance_disks, settle_instance,
@@ -615,9 +615,6 @@ class EcsImage:
         check_description(self.mod, 'description', p['description'])
         check_name(self.mod, 'image_family', p['image_family'])
         check_tags(self.mod, p['tags'])
-        check_resource_id(self.mod, 'image_id', p['image_id'], 'image')
-        check_resource_id(self.mod, 'instance_id', p['instance_id'], 'instance')
-        check_resource_id(self.mod, 'snapshot_id', p['snapshot_id'], 'snapshot')
         if p['wait_timeout'] is not None and p['wait_timeout'] < 0:
             self.mod.fail('option wait_timeout must not be negative')
         mappings = p['disk_device_mappings']
@@ -867,6 +864,7 @@ def main():
         mutually_exclusive=[['instance_id', 'snapshot_id', 'disk_device_mappings']],
         required_one_of=[['image_id', 'name']],
         supports_check_mode=True,
+        id_options={'image_id': 'image', 'instance_id': 'instance', 'snapshot_id': 'snapshot'},
     )
     EcsImage(mod).run()
 

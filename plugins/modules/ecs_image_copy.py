@@ -625,7 +625,7 @@ def main():
         wait=dict(type='bool', default=True),
         wait_timeout=dict(type='int', default=3600),
     )
-    amodule = AlicloudModule(argument_spec, supports_check_mode=True)
+    amodule = AlicloudModule(argument_spec, supports_check_mode=True, id_options={'image_id': 'image'})
     CopyRun(amodule).run()
 
 

@@ -378,7 +378,7 @@ def main():
         wait_timeout=dict(type='int', default=3600),
     )
     argument_spec.update(OSS_ARGUMENT_SPEC)
-    amodule = AlicloudModule(argument_spec, supports_check_mode=True)
+    amodule = AlicloudModule(argument_spec, supports_check_mode=True, id_options={'image_id': 'image'})
     Exporter(amodule).run()
 
 

@@ -250,7 +250,7 @@ def main():
         purge_accounts=dict(type='bool', default=False),
         account_limit=dict(type='int', default=50),
     )
-    run(AlicloudModule(argument_spec, supports_check_mode=True))
+    run(AlicloudModule(argument_spec, supports_check_mode=True, id_options={'image_id': 'image'}))
 
 
 if __name__ == '__main__':

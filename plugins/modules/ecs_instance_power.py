@@ -146,7 +146,7 @@ def main():
         force_stop=dict(type='bool', default=False),
         wait_timeout=dict(type='int', default=900),
     )
-    amodule = AlicloudModule(argument_spec, supports_check_mode=True)
+    amodule = AlicloudModule(argument_spec, supports_check_mode=True, id_options={'instance_id': 'instance'})
     p = amodule.params
     instance_id = p['instance_id']
     if p['wait_timeout'] <= 0:

@@ -184,6 +184,14 @@ CASES = [
                                               'part_size': 1}, ['part_size']),
     ('upload-threads', 'ecs_image_upload', {'src': '/etc/hostname', 'oss_bucket': BUCKET, 'oss_object': 'x.raw',
                                             'threads': 0}, ['threads']),
+    # malformed ids, refused before any call
+    ('copy-malformed-id', 'ecs_image_copy', {'image_id': 'my image', 'destination_regions': ['cn-beijing']},
+     ['image_id']),
+    ('share-malformed-id', 'ecs_image_share', {'image_id': 'm-1 m-2', 'accounts': []}, ['image_id']),
+    ('export-malformed-id', 'ecs_image_export', {'image_id': '$(reboot)', 'oss_bucket': BUCKET}, ['image_id']),
+    ('replace-malformed-instance', 'ecs_disk_replace', {'instance_id': 'web-1', 'image_id': PUBLIC,
+                                                        'password_inherit': True}, ['instance_id']),
+    ('power-malformed-instance', 'ecs_instance_power', {'instance_id': 'i-', 'state': 'running'}, ['instance_id']),
     # roles (argument specs and the roles' own checks)
     ('role-bake-no-source', 'role:image_bake', {'image_bake_name': 'bake-x'}, ['image_bake_instance_id']),
     ('role-bake-timeout-type', 'role:image_bake', {'image_bake_instance_id': STOPPED,
