@@ -34,6 +34,18 @@ SETTLED_STATUSES = USABLE_STATUSES + FAILED_STATUSES
 OWNER_ALIASES = ('system', 'self', 'others', 'marketplace')
 
 
+def image_usable(image):
+    """The cloud's Usable flag of a raw image: it can be used now (copied, shared, exported, put on a system
+    disk). Usable lags Status for a while after a create, copy or import. An answer without the flag counts as
+    usable when the status is Available or Deprecated."""
+    if not image:
+        return False
+    value = image.get('Usable')
+    if value is None or value == '':
+        return image.get('Status') in USABLE_STATUSES
+    return image.get('Status') in USABLE_STATUSES and (value is True or str(value).lower() == 'true')
+
+
 def _with_region(images, client, region):
     """DescribeImages items carry no RegionId: fill it in from the region that was asked."""
     region = region or getattr(client, 'region', None)

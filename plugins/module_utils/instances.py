@@ -195,15 +195,18 @@ def request_start(client, instance_id, region=None, retry_for=None):
                      region=region, retry_for=retry_for)
 
 
-def stop_instance(client, instance_id, timeout, force_stop=False, region=None):
-    """StopInstance, then wait for Stopped (always: nothing can follow a stop before it). Returns it."""
-    request_stop(client, instance_id, force_stop=force_stop, region=region)
+def stop_instance(client, instance_id, timeout, force_stop=False, region=None, stopped_mode=None):
+    """StopInstance, then wait for Stopped (always: nothing can follow a stop before it). Returns it. Transient
+    refusals of the stop are retried within ``timeout``."""
+    request_stop(client, instance_id, force_stop=force_stop, region=region, stopped_mode=stopped_mode,
+                 retry_for=timeout)
     return wait_instance(client, instance_id, 'Stopped', timeout, region=region, leaving='Running')
 
 
 def start_instance(client, instance_id, timeout, region=None, wait=True):
-    """StartInstance and (when ``wait``) wait for Running. Returns the instance (None when not waiting)."""
-    request_start(client, instance_id, region=region)
+    """StartInstance and (when ``wait``) wait for Running. Returns the instance (None when not waiting).
+    Transient refusals of the start are retried within ``timeout``."""
+    request_start(client, instance_id, region=region, retry_for=timeout)
     if not wait:
         return None
     return wait_instance(client, instance_id, 'Running', timeout, region=region, leaving='Stopped')

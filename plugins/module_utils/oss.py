@@ -54,6 +54,16 @@ OSS_ARGUMENT_SPEC = dict(
 IMPORT_FORMATS = ('RAW', 'VHD', 'QCOW2')
 # Formats ExportImage can write.
 EXPORT_FORMATS = ('raw', 'vhd', 'qcow2', 'vmdk', 'vdi')
+# Regions where ExportImage honours ImageFormat (ExportImage API page): Tokyo, Jakarta, Frankfurt, Dubai,
+# Virginia, London, Singapore, Kuala Lumpur, Silicon Valley. Everywhere else the export is RAW whatever is asked.
+EXPORT_FORMAT_REGIONS = ('ap-northeast-1', 'ap-southeast-5', 'eu-central-1', 'me-east-1', 'us-east-1', 'eu-west-1',
+                         'ap-southeast-1', 'ap-southeast-3', 'us-west-1')
+
+
+def export_format_in_region(image_format, region):
+    """The format ExportImage really writes in ``region`` when asked for ``image_format``."""
+    fmt = (image_format or 'raw').lower()
+    return fmt if fmt == 'raw' or region in EXPORT_FORMAT_REGIONS else 'raw'
 
 QCOW2_MAGIC = b'QFI\xfb'
 VMDK_MAGIC = b'KDMV'
@@ -160,28 +170,6 @@ def check_export_prefix(prefix):
         return ("oss_prefix %r is not valid: ExportImage accepts 1 to 30 letters and digits only "
                 "(no '/', '-', '_' or '.')" % prefix)
     return None
-
-
-def export_key_pattern(image_id, prefix, image_format):
-    """Regex matching the object keys an export of ``image_id`` with ``prefix`` and ``image_format`` writes.
-
-    The cloud names them ``<prefix>_<image id>_<task id>...<.format>`` (a RAW export may be packed as
-    ``.raw.tar.gz``; multi-disk images add a disk part before the extension).
-    """
-    lead = re.escape(prefix) + '_' if prefix else ''
-    return re.compile(r'^%s%s_(?P<task>t-[A-Za-z0-9*]+)[^/]*\.%s(\.tar\.gz)?$'
-                      % (lead, re.escape(image_id), re.escape(image_format.lower())), re.IGNORECASE)
-
-
-def match_export_objects(keys, image_id, prefix, image_format):
-    """Group the keys of earlier exports by task id: {task_id: [keys...]} (sorted)."""
-    pattern = export_key_pattern(image_id, prefix, image_format)
-    found = {}
-    for key in keys:
-        m = pattern.match(key)
-        if m:
-            found.setdefault(m.group('task'), []).append(key)
-    return dict((k, sorted(v)) for k, v in found.items())
 
 
 def oss_error_text(err):

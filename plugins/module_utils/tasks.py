@@ -29,6 +29,19 @@ def find_tasks(client, action, status=None, resource_id=None, region=None):
     return tasks
 
 
+# Statuses of an import/export task that has not ended: queued first (Waiting), then Processing.
+RUNNING_TASK_STATUSES = ('Waiting', 'Processing')
+
+
+def running_tasks(client, action, resource_id=None, region=None):
+    """Tasks of ``action`` that are queued (Waiting) or running (Processing).
+
+    DescribeTasks is read without a TaskStatus filter: the filter documents only Finished, Processing and Failed,
+    so a queued task would be missed by ``TaskStatus=Processing``. The status is checked here instead."""
+    return [t for t in find_tasks(client, action, resource_id=resource_id, region=region)
+            if t.get('TaskStatus') in RUNNING_TASK_STATUSES]
+
+
 def describe_task(client, task_id, region=None):
     """DescribeTaskAttribute answer, or None when the task is unknown."""
     try:

@@ -9,7 +9,8 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import FAILED_STATUSES, describe_image
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
+    FAILED_STATUSES, describe_image, image_usable)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.snapshots import describe_snapshot
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tasks import (
     TASK_FAILED_STATUSES, describe_task, task_failure_message)
@@ -90,13 +91,15 @@ def wait_until(fetch, done, failed=None, timeout=600, first_delay=1.0, max_delay
 
 
 def _missing_guard(what):
+    """An object never seen yet is tolerated until the wait's deadline (the cloud lists a new image late:
+    eventual consistency); one seen and then missing fails at once."""
     state = {'missing': 0, 'seen': False}
 
     def check(obj):
         if obj is None:
             state['missing'] += 1
-            if state['seen'] or state['missing'] >= MISSING_TOLERANCE:
-                return '%s no longer exists' % what if state['seen'] else '%s was not found' % what
+            if state['seen']:
+                return '%s no longer exists' % what
             return None
         state['seen'] = True
         state['missing'] = 0
@@ -138,6 +141,24 @@ def wait_image(client, image_id, timeout, region=None, target=('Available',), fi
     return wait_until(lambda: describe_image(client, image_id, region=region),
                       lambda image: image is not None and image.get('Status') in target,
                       failed, timeout, first_delay, max_delay, what, sleep=sleep, now=now)
+
+
+def wait_image_usable(client, image_id, timeout, region=None, first_delay=1.0, max_delay=10.0, sleep=time.sleep,
+                      now=time.monotonic):
+    """Wait until the image is Usable (bounded); fails at once on CreateFailed/UnAvailable. Returns it."""
+    guard = _missing_guard('image %s' % image_id)
+
+    def failed(image):
+        message = guard(image)
+        if message:
+            return message
+        if image is not None and image.get('Status') in FAILED_STATUSES:
+            return image_failure_message(image)
+        return None
+
+    return wait_until(lambda: describe_image(client, image_id, region=region), image_usable, failed=failed,
+                      timeout=timeout, first_delay=first_delay, max_delay=max_delay,
+                      what='image %s to be usable' % image_id, sleep=sleep, now=now)
 
 
 def wait_task(client, task_id, timeout, region=None, first_delay=1.0, max_delay=10.0, sleep=time.sleep,

@@ -284,7 +284,8 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.disk_replace i
     login_params,
     plan_replacement,
 )
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image, image_regions
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
+    describe_image, image_regions, image_usable)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.intent import (
     INTENT_TAG, clear_intent, read_intent, record_intent,
 )
@@ -299,7 +300,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances impo
     wait_instance,
     wait_system_disk_replaced,
 )
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout, wait_image_usable
 
 INTENT = 'disk_replace'
 
@@ -382,6 +383,23 @@ class Replacer:
                 self.state_after_failure(was_status)),
             changed=True, actions=list(self.done), **extra)
 
+    def restart_after_refusal(self, error):
+        """ReplaceSystemDisk was refused after this run stopped the instance (for example an image the cloud
+        does not accept, such as one holding data-disk snapshots where that is refused): nothing was replaced,
+        so bring the instance back to Running and fail with the refusal. Returns when the start fails too."""
+        try:
+            request_start(self.client, self.instance_id, region=self.region, retry_for=self.remaining())
+            wait_instance(self.client, self.instance_id, 'Running', self.remaining(), region=self.region,
+                          leaving='Stopped')
+            clear_intent(self.client, 'instance', self.instance_id, region=self.region)
+        except (ApiError, WaitTimeout):
+            return
+        self.module.fail('ReplaceSystemDisk of instance %s with image %s was refused: %s. The system disk was not '
+                         'replaced; the instance, stopped for it, was started again'
+                         % (self.instance_id, self.image_id, error),
+                         changed=True, actions=['stop', 'start'], error=error.to_dict(), code=error.code,
+                         request_id=error.request_id, action=error.action)
+
     def apply(self, plan, was_status):
         wait = self.params['wait']
         instance = None
@@ -426,6 +444,9 @@ class Replacer:
                 step = 'finish'
                 clear_intent(self.client, 'instance', self.instance_id, region=self.region)
         except (ApiError, WaitTimeout) as e:
+            if step == 'replace' and isinstance(e, ApiError) and 'stop' in self.done and 'replace' not in self.done \
+                    and plan['start']:
+                self.restart_after_refusal(e)
             self.fail_after_change(e, step, was_status)
         if instance is None or not wait:
             instance = describe_instance(self.client, self.instance_id, region=self.region) or {}
@@ -465,6 +486,14 @@ class Replacer:
                      'system_disk_id': None if plan['replace'] else before['system_disk_id'],
                      'system_disk_size': plan['system_disk_size'] if plan['replace'] else before['system_disk_size']}
         else:
+            if plan['replace'] and not image_usable(image):
+                # Available but not yet Usable (the flag lags the status after a create, copy or import): the
+                # cloud refuses ReplaceSystemDisk until then. Waited for before anything is stopped.
+                try:
+                    wait_image_usable(self.client, self.image_id, self.remaining(), region=self.region)
+                except WaitTimeout as e:
+                    self.module.fail('image_id %s is Available but not yet usable by the cloud; nothing was '
+                                     'changed: %s' % (self.image_id, e))
             final, new_disk = self.apply(plan, instance.get('Status'))
             new_disk = new_disk or disk
             after = {'image_id': final.get('ImageId'), 'status': final.get('Status'),

@@ -157,6 +157,10 @@ options:
     description:
       - With O(state=absent), also delete the snapshots of the image's disks (they keep costing money).
       - Snapshots still used by another image or by a disk are kept, with a warning.
+      - The cloud keeps listing a deleted image for a while and refuses to delete its snapshots until it is gone,
+        so the module waits (up to O(wait_timeout), also with O(wait=false)) until the image is no longer listed
+        before it deletes them. Snapshots it could not delete in that time are kept, reported in
+        RV(kept_snapshots) and named in a warning.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -352,7 +356,9 @@ deleted_snapshots:
   type: list
   elements: str
 kept_snapshots:
-  description: Snapshots of the image kept because another image or a disk uses them.
+  description:
+    - Snapshots of the image kept because another image or a disk uses them, or because the deleted image was
+      still listed after O(wait_timeout) (each is named in a warning with the reason).
   returned: when O(state=absent)
   type: list
   elements: str
@@ -385,7 +391,9 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances impo
     describe_instance, instance_disks, settle_instance,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.snapshots import describe_snapshot, describe_snapshots
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout, wait_image
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
+    WaitTimeout, wait_image, wait_until,
+)
 
 REGIONAL_HINT = ('custom images, instances and snapshots are regional: create the image in the region of its '
                  'source, then copy it with alicloud.ecs_images.ecs_image_copy')
@@ -789,6 +797,25 @@ class EcsImage:
                                            'first (alicloud.ecs_images.ecs_image_share)' % image_id)
             else:
                 self.mod.fail_api(err, msg='cannot delete image %s' % image_id)
+        if to_delete or p['wait']:
+            # The cloud lists a deleted image for a while and refuses its snapshots meanwhile
+            # (SnapshotCreatedImage): wait until it is no longer listed - always when snapshots are to be deleted.
+            try:
+                wait_until(lambda: describe_image(self.client, image_id), lambda obj: obj is None,
+                           timeout=p['wait_timeout'], first_delay=1.0, max_delay=10.0,
+                           what='image %s to be removed' % image_id)
+            except WaitTimeout as exc:
+                for snapshot_id in to_delete:
+                    kept[snapshot_id] = ('image %s was still listed after wait_timeout=%ss, so its snapshots could '
+                                         'not be deleted yet; delete the snapshot once the image is gone'
+                                         % (image_id, p['wait_timeout']))
+                self.warnings.append('image %s was deleted but is still listed: %s' % (image_id, exc))
+                self.warn_kept(image_id, dict((s, kept[s]) for s in to_delete))
+                return True, before, diff, [], list(kept)
+            except ApiError as err:
+                self.mod.fail_api(err, msg='image %s was deleted; reading it while waiting for it to be gone failed'
+                                  % image_id, changed=True, image=before, deleted_snapshots=[],
+                                  kept_snapshots=list(kept) + list(to_delete))
         try:
             deleted, refused = delete_snapshots(self.client, to_delete)
         except ApiError as err:

@@ -226,12 +226,13 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.distribute imp
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshots import (
     delete_image_snapshots, image_snapshot_ids)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
-    FAILED_STATUSES, IN_FLIGHT_STATUSES, describe_image, find_images_by_name, normalize_image)
+    FAILED_STATUSES, IN_FLIGHT_STATUSES, describe_image, find_images_by_name, image_usable, normalize_image)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.regions import region_ids
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import apply_tags, diff_tags, merged_tags
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
     check_description, check_name, check_tags)
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout, wait_until
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
+    WaitTimeout, wait_image_usable, wait_until)
 
 # Poll schedule of copies: see ProgressSchedule.
 FIRST_DELAY = 2.0
@@ -317,6 +318,7 @@ class CopyRun:
         except ApiError as err:
             self.m.fail_api(err, 'cannot read the source image %s' % self.p['image_id'])
         self.source = with_region(normalize_image(raw), self.source_region)
+        self.source_raw = raw
         if self.state == 'present':
             if raw is None:
                 self.m.fail('image_id: image %s does not exist in region %s (custom images are regional; set '
@@ -420,19 +422,22 @@ class CopyRun:
                 # the same copy meanwhile: follow it instead of failing
                 image_id = None
                 out['changed'] = self.written[region] = err.attempts > 1
-            image = None
-            for _attempt in range(3):  # the new copy may take a moment to be listed
+            def fetch():
                 if image_id:
-                    image = normalize_image(describe_image(client, image_id, region=region))
-                else:
-                    found = find_images_by_name(client, self.name, owner='self', region=region)
-                    image = normalize_image(found[0]) if len(found) == 1 else None
-                if image is not None:
-                    break
-                time.sleep(0.5)
+                    return normalize_image(describe_image(client, image_id, region=region))
+                found = find_images_by_name(client, self.name, owner='self', region=region)
+                return normalize_image(found[0]) if len(found) == 1 else None
+
+            # the new copy may be listed late (eventual consistency): look until the deadline (at least 60 s)
+            image = fetch()
             if image is None:
-                raise RuntimeError('CopyImage to %s returned %s but the copy cannot be found'
-                                   % (region, image_id or 'InvalidImageName.Duplicated'))
+                try:
+                    image = wait_until(fetch, lambda obj: obj is not None, timeout=max(60.0, self.remaining()),
+                                       first_delay=0.5, max_delay=5.0,
+                                       what='copy %s in region %s to be listed' % (image_id or self.name, region))
+                except WaitTimeout:
+                    raise RuntimeError('CopyImage to %s returned %s but the copy is not listed'
+                                       % (region, image_id or 'InvalidImageName.Duplicated'))
             out['image'] = self.latest[region] = image
         elif item.get('tags') and (item['tags'][0] or item['tags'][1]):
             apply_tags(client, 'image', item['image']['image_id'], item['tags'][0], item['tags'][1],
@@ -541,6 +546,15 @@ class CopyRun:
                     image = dict(image, tags=merged_tags(image['tags'], self.p['tags'], self.p['purge_tags']))
                 images[region] = with_region(image, region)
             self.exit(bool(copied or tagged), images, copied, in_progress, tagged, [], [])
+        if copied and not image_usable(self.source_raw):
+            # Available but not yet Usable (the flag lags the status after a create, copy or import): the cloud
+            # refuses CopyImage until then
+            try:
+                wait_image_usable(self.m.client(self.source_region), self.p['image_id'], self.remaining(),
+                                  region=self.source_region)
+            except WaitTimeout as exc:
+                self.m.fail('image_id: image %s is Available but not yet usable by the cloud, nothing was copied: '
+                            '%s' % (self.p['image_id'], exc), source_image=self.source)
         results = run_parallel(self.apply_present, self.regions)
         errors = []
         changed = False

@@ -263,7 +263,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import
     WaitFailed, WaitTimeout, wait_image)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import follow_task
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tasks import (
-    describe_task, find_tasks, task_failure_message)
+    describe_task, find_tasks, running_tasks, task_failure_message)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.oss import (
     OSS_ARGUMENT_SPEC, HAS_OSS2, OSS2_IMPORT_ERROR, IMPORT_FORMATS, OssCheckError, check_import_disk,
     check_import_format, normalize_import_format, oss_client)
@@ -397,8 +397,12 @@ class Importer:
         self.params = amodule.params
         self.client = amodule.client()
 
-    def find_import_task(self, image_id, status='Processing'):
-        tasks = find_tasks(self.client, 'ImportImage', status=status, resource_id=image_id)
+    def find_import_task(self, image_id, status=None):
+        """The image's import task that is queued or running (``status`` None), or the one in ``status``."""
+        if status is None:
+            tasks = running_tasks(self.client, 'ImportImage', resource_id=image_id)
+        else:
+            tasks = find_tasks(self.client, 'ImportImage', status=status, resource_id=image_id)
         return tasks[0]['TaskId'] if tasks else None
 
     def follow(self, image_id, task_id):

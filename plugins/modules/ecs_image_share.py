@@ -61,6 +61,13 @@ options:
       - The cloud's default quota is 50; raise it only when your quota was raised.
     type: int
     default: 50
+  wait_timeout:
+    description:
+      - How long to wait, in seconds, for an C(Available) image to become C(Usable) before it is shared (the
+        cloud's Usable flag lags the status for a while after a create, copy or import, and sharing is refused
+        until then). Only used when accounts are added to such an image.
+    type: int
+    default: 600
 extends_documentation_fragment:
   - alicloud.ecs_images.alicloud
 attributes:
@@ -71,6 +78,7 @@ attributes:
     support: full
     description: Shows the sorted list of accounts the image is shared with before and after.
 notes:
+  - Encrypted images cannot be shared (the cloud refuses them); the module refuses them before any change.
   - After a change the share list is read again; the module fails if it differs from the wanted one, and a
     rerun completes a change that was interrupted.
 seealso:
@@ -143,7 +151,16 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import Al
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.distribute import (
     account_errors, plan_share, share_calls)
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image, normalize_image
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
+    describe_image, image_usable, normalize_image)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout, wait_image_usable
+
+
+def encrypted(raw):
+    """Does any disk of the raw image carry an encrypted snapshot?"""
+    mappings = ((raw or {}).get('DiskDeviceMappings') or {})
+    mappings = mappings.get('DiskDeviceMapping') if isinstance(mappings, dict) else mappings
+    return any(str(m.get('Encrypted')).lower() == 'true' for m in mappings or [])
 
 
 def read_share_list(client, image_id):
@@ -160,6 +177,7 @@ def read_image(m, image_id, region):
     except ApiError as err:
         m.fail_api(err, 'cannot read image %s' % image_id)
     image = normalize_image(raw)
+    m.image_raw = raw
     if image is None:
         m.fail('image_id: image %s does not exist in region %s (custom images are regional: copy it with '
                'alicloud.ecs_images.ecs_image_copy and share the copy)' % (image_id, region))
@@ -203,6 +221,9 @@ def run(m):
         if to_add and image['status'] != 'Available':
             m.fail('image_id: image %s is %s, not Available; it cannot be shared with %s'
                    % (image_id, image['status'], ', '.join(to_add)), accounts=current)
+        if to_add and encrypted(m.image_raw):
+            m.fail('image_id: image %s is encrypted; the cloud does not share encrypted images (copy it '
+                   'unencrypted first); nothing was changed' % image_id, accounts=current)
     if to_add and len(desired) > p['account_limit']:
         m.fail('accounts: the image would be shared with %d accounts, more than the limit of %d (account_limit); '
                'nothing was changed' % (len(desired), p['account_limit']), accounts=current)
@@ -212,6 +233,15 @@ def run(m):
         m.exit(changed, image_id=image_id, accounts=desired, added=to_add, removed=to_remove,
                api_calls=m.api_calls, diff=diff)
         return
+
+    if to_add and not image_usable(m.image_raw):
+        # Available but not yet Usable (the flag lags the status after a create, copy or import): the cloud
+        # refuses to share it until then
+        try:
+            wait_image_usable(client, image_id, p['wait_timeout'])
+        except WaitTimeout as exc:
+            m.fail('image_id: image %s is Available but not yet usable by the cloud; nothing was changed: %s'
+                   % (image_id, exc), accounts=current)
 
     for params in share_calls(region, image_id, to_add, to_remove):
         try:
@@ -249,6 +279,7 @@ def main():
         state=dict(type='str', default='present', choices=['present', 'absent']),
         purge_accounts=dict(type='bool', default=False),
         account_limit=dict(type='int', default=50),
+        wait_timeout=dict(type='int', default=600),
     )
     run(AlicloudModule(argument_spec, supports_check_mode=True, id_options={'image_id': 'image'}))
 

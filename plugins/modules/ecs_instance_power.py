@@ -50,6 +50,17 @@ options:
       - Stop without a clean shutdown of the operating system (like pulling the power cord).
     type: bool
     default: false
+  stopped_mode:
+    description:
+      - C(StoppedMode) of the stop. V(KeepCharging) (standard stop) keeps the instance's vCPUs and memory, so a
+        later start cannot fail for lack of stock; the instance type is billed while it is stopped.
+      - V(StopCharging) (economical mode, pay-as-you-go VPC instances) stops that billing but a later start can
+        fail when the zone has no stock left, and a public IP address that is not an EIP may change. Without this
+        option the cloud would choose economical mode for such instances when the account enabled it; the
+        module stops in standard mode unless told otherwise because the image roles start the instance again.
+    type: str
+    choices: [KeepCharging, StopCharging]
+    default: KeepCharging
   wait_timeout:
     description:
       - How many seconds to wait at most for a transitional state to settle and for the requested state.
@@ -144,6 +155,7 @@ def main():
         state=dict(type='str', required=True, choices=['running', 'stopped', 'restored']),
         remember=dict(type='bool', default=False),
         force_stop=dict(type='bool', default=False),
+        stopped_mode=dict(type='str', default='KeepCharging', choices=['KeepCharging', 'StopCharging']),
         wait_timeout=dict(type='int', default=900),
     )
     amodule = AlicloudModule(argument_spec, supports_check_mode=True, id_options={'instance_id': 'instance'})
@@ -186,7 +198,8 @@ def main():
         if target == 'Stopped':
             if p['remember'] and current == 'Running':
                 record_intent(client, 'instance', instance_id, INTENT, was='Running')
-            final = stop_instance(client, instance_id, p['wait_timeout'], force_stop=p['force_stop'])
+            final = stop_instance(client, instance_id, p['wait_timeout'], force_stop=p['force_stop'],
+                                  stopped_mode=p['stopped_mode'])
         else:
             final = start_instance(client, instance_id, p['wait_timeout'])
             if intent is not None:

@@ -13,8 +13,8 @@ import struct
 import pytest
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.oss import (  # noqa: E402
-    IMPORT_FORMATS, OssCheckError, OssClient, check_export_prefix, check_import_disk, check_import_format,
-    export_key_pattern, match_export_objects, resolve_oss_endpoint, sniff_format)
+    EXPORT_FORMAT_REGIONS, IMPORT_FORMATS, OssCheckError, OssClient, check_export_prefix, check_import_disk,
+    check_import_format, export_format_in_region, resolve_oss_endpoint, sniff_format)
 
 
 # ---------------------------------------------------------------- realistic headers of each format
@@ -135,26 +135,18 @@ def test_check_export_prefix(prefix, ok):
         assert 'oss_prefix' in msg and '1 to 30 letters and digits' in msg
 
 
-def test_match_export_objects_groups_by_task_and_filters_image_prefix_and_format():
-    keys = [
-        'nightly_m-abc_t-111.qcow2',
-        'nightly_m-abc_t-222.qcow2',
-        'nightly_m-abc_t-222_data1.qcow2',
-        'nightly_m-abc_t-333.vhd',            # other format
-        'nightly_m-abcd_t-444.qcow2',         # other image (id prefix of ours)
-        'other_m-abc_t-555.qcow2',            # other prefix
-        'nightly_m-abc_t-666.qcow2.part',     # not a finished object
-        'm-abc_t-777.qcow2',                  # no prefix
-    ]
-    groups = match_export_objects(keys, 'm-abc', 'nightly', 'qcow2')
-    assert groups == {'t-111': ['nightly_m-abc_t-111.qcow2'],
-                      't-222': ['nightly_m-abc_t-222.qcow2', 'nightly_m-abc_t-222_data1.qcow2']}
-    assert match_export_objects(keys, 'm-abc', None, 'qcow2') == {'t-777': ['m-abc_t-777.qcow2']}
+@pytest.mark.parametrize('fmt, region, produced', [
+    ('raw', 'cn-hangzhou', 'raw'), ('qcow2', 'cn-hangzhou', 'raw'), ('vhd', 'cn-shanghai', 'raw'),
+    ('qcow2', 'ap-southeast-1', 'qcow2'), ('vmdk', 'eu-central-1', 'vmdk'), ('vdi', 'us-west-1', 'vdi'),
+    ('VHD', 'ap-northeast-1', 'vhd'), (None, 'us-east-1', 'raw')])
+def test_export_format_in_region(fmt, region, produced):
+    assert export_format_in_region(fmt, region) == produced
 
 
-def test_raw_export_packed_as_tar_gz_is_recognised():
-    assert export_key_pattern('m-1', 'p', 'raw').match('p_m-1_t-9.raw.tar.gz')
-    assert not export_key_pattern('m-1', 'p', 'raw').match('p_m-1_t-9.vhd')
+def test_export_format_regions_are_the_nine_documented_ones():
+    assert sorted(EXPORT_FORMAT_REGIONS) == sorted([
+        'ap-northeast-1', 'ap-southeast-5', 'eu-central-1', 'me-east-1', 'us-east-1', 'eu-west-1',
+        'ap-southeast-1', 'ap-southeast-3', 'us-west-1'])
 
 
 # ---------------------------------------------------------------- through oss2 against the emulator

@@ -125,10 +125,12 @@ def test_wait_image_create_failed_fails_at_once_with_message():
 
 def test_wait_image_disappearing_fails_after_tolerance():
     clock = FakeClock()
-    ecs = FakeEcs(images=[None])
-    with pytest.raises(W.WaitFailed) as exc:
-        W.wait_image(ecs, 'm-1', 600, sleep=clock.sleep, now=clock.now)
-    assert 'not found' in str(exc.value) and len(ecs.calls) == W.MISSING_TOLERANCE
+    ecs = FakeEcs(images=[None])   # never listed (late visibility): waited for until the deadline
+    with pytest.raises(W.WaitTimeout) as exc:
+        W.wait_image(ecs, 'm-1', 60, sleep=clock.sleep, now=clock.now)
+    assert not exc.value.failed and len(ecs.calls) > W.MISSING_TOLERANCE and sum(clock.sleeps) <= 60
+    ecs = FakeEcs(images=[None, None, None, None, {'ImageId': 'm-1', 'Status': 'Available'}])
+    assert W.wait_image(ecs, 'm-1', 600, sleep=clock.sleep, now=clock.now)['Status'] == 'Available'
     ecs = FakeEcs(images=[{'ImageId': 'm-2', 'Status': 'Creating'}, None])
     with pytest.raises(W.WaitFailed) as exc:
         W.wait_image(ecs, 'm-2', 600, sleep=clock.sleep, now=clock.now)

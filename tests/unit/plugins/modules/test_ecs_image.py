@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.alicloud.ecs_images.plugins.modules import ecs_image as M
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import normalize_image
+from ansible_collections.alicloud.ecs_images.plugins.module_utils import waiters as W
 
 
 class Failed(Exception):
@@ -481,3 +482,70 @@ def test_plan_delete_refuses_what_the_api_would_before_any_change():
     shared = existing(IsSelfShared='True')
     for force in (False, True):
         assert 'ecs_image_share' in M.plan_delete(params(name='web', force=force), shared)['error']
+
+
+class Clock:
+    def __init__(self):
+        self.t, self.sleeps = 1000.0, []
+
+    def now(self):
+        return self.t
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.t += seconds
+
+
+class Lingering(FakeClient):
+    """DeleteImage is accepted, but the image stays listed for ``linger`` more DescribeImages reads; meanwhile
+    DeleteSnapshot of its snapshots is refused (SnapshotCreatedImage), as on the cloud."""
+
+    def __init__(self, *args, **kwargs):
+        self.linger = kwargs.pop('linger')
+        self.deleted = None
+        FakeClient.__init__(self, *args, **kwargs)
+
+    def call(self, action, params=None, client_token=None, region=None, **kwargs):
+        if action == 'DeleteImage':
+            self.calls.append((action, dict(params)))
+            self.deleted = params['ImageId']
+            return {}
+        if action == 'DescribeImages' and self.deleted == params.get('ImageId'):
+            self.calls.append((action, dict(params)))
+            if self.linger > 0:
+                self.linger -= 1
+                return {'Images': {'Image': [dict(i) for i in self.images if i['ImageId'] == self.deleted]}}
+            return {'Images': {'Image': []}}
+        if action == 'DeleteSnapshot' and self.linger > 0:
+            self.calls.append((action, dict(params)))
+            raise ApiError(action, 'SnapshotCreatedImage', 'an image was created from it', http_status=403)
+        return FakeClient.call(self, action, params, client_token, region)
+
+
+def test_delete_snapshots_waits_until_the_image_is_no_longer_listed(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(M, 'wait_until', lambda *a, **kw: W.wait_until(*a, sleep=clock.sleep, now=clock.now, **kw))
+    client = Lingering([raw_image('m-1', 'img-a', snapshots=('s-1', 's-2'))],
+                       snapshots=[{'SnapshotId': 's-1', 'Usage': 'image'}, {'SnapshotId': 's-2', 'Usage': 'image'}],
+                       linger=3)
+    mod = FakeModule(client, name='img-a', state='absent', delete_snapshots=True, wait=False)
+    result = run(mod)
+    assert result['deleted_snapshots'] == ['s-1', 's-2'] and result['kept_snapshots'] == []
+    actions = client.actions()
+    first_delete = actions.index('DeleteSnapshot')
+    assert actions[:first_delete].count('DescribeImages') >= 4      # polled until no longer listed
+    assert 'SnapshotCreatedImage' not in str(mod.warnings)
+
+
+def test_delete_snapshots_kept_and_reported_when_the_image_stays_listed(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(M, 'wait_until', lambda *a, **kw: W.wait_until(*a, sleep=clock.sleep, now=clock.now, **kw))
+    client = Lingering([raw_image('m-1', 'img-a', snapshots=('s-1',))],
+                       snapshots=[{'SnapshotId': 's-1', 'Usage': 'image'}], linger=10 ** 6)
+    mod = FakeModule(client, name='img-a', state='absent', delete_snapshots=True, wait_timeout=30)
+    result = run(mod)
+    assert result['changed'] is True
+    assert result['deleted_snapshots'] == [] and result['kept_snapshots'] == ['s-1']
+    assert 'DeleteSnapshot' not in client.actions()
+    assert any('s-1' in w and 'still listed' in w for w in mod.warnings)
+    assert sum(clock.sleeps) <= 30

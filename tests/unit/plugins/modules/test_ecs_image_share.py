@@ -58,7 +58,8 @@ def share_handler(shared, image=None, foreign=False):
 
 
 def share_params(accounts, **extra):
-    params = dict(image_id='m-1', accounts=accounts, state='present', purge_accounts=False, account_limit=50)
+    params = dict(image_id='m-1', accounts=accounts, state='present', purge_accounts=False, account_limit=50,
+                  wait_timeout=600)
     params.update(extra)
     return params
 
@@ -113,3 +114,31 @@ def test_share_refusals_come_before_any_change(check_mode):
         run_share(m)
     assert 'owns the image' in exc.value.msg
     assert 'ModifyImageSharePermission' not in m.actions()
+
+
+def test_share_refuses_an_encrypted_image_before_any_change():
+    image = dict(raw_image('m-1', 'golden'), DiskDeviceMappings={'DiskDeviceMapping': [
+        {'Device': '/dev/xvda', 'SnapshotId': 's-1', 'Encrypted': True}]})
+    m = FakeModule(share_params([A]), share_handler([], image))
+    with pytest.raises(Failed) as exc:
+        run_share(m)
+    assert 'encrypted' in exc.value.msg and 'ModifyImageSharePermission' not in m.actions()
+
+
+def test_share_waits_until_the_image_is_usable():
+    answers = [dict(raw_image('m-1', 'golden'), Usable=False), dict(raw_image('m-1', 'golden'), Usable=False),
+               dict(raw_image('m-1', 'golden'), Usable=True)]
+    handler = share_handler([], answers[0])
+
+    def scripted(action, params, region):
+        if action == 'DescribeImages':
+            image = answers.pop(0) if len(answers) > 1 else answers[0]
+            return {'TotalCount': 1, 'Images': {'Image': [image]}}
+        return handler(action, params, region)
+    m = FakeModule(share_params([A]), scripted)
+    with pytest.raises(Exited) as exc:
+        run_share(m)
+    assert exc.value.changed is True
+    actions = m.actions()
+    assert actions.count('DescribeImages') == 3
+    assert actions.index('ModifyImageSharePermission') > max(i for i, a in enumerate(actions) if a == 'DescribeImages')
