@@ -158,12 +158,12 @@ def _call_transition(client, action, params, instance_id, heading, region=None, 
     client.RETRYABLE_CODES_BY_ACTION), for ``retry_for`` seconds when given. These calls take no ClientToken:
     when a retry after a lost response is refused because the first call did work (the instance is already in
     ``heading``), that is success, and the retries stop as soon as a read shows it."""
-    def arrived(dummy_err):
+    def arrived():
         current = describe_instance(client, instance_id, region=region)
         return current is None or current.get('Status') in heading
 
     try:
-        client.call(action, params, region=region, retry_for=retry_for, give_up=arrived)
+        client.call(action, params, region=region, retry_for=retry_for, give_up=lambda err: arrived())
     except ApiError as err:
         if err.code != 'IncorrectInstanceStatus' or err.attempts < 2:
             raise

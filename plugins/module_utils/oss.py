@@ -65,6 +65,7 @@ def export_format_in_region(image_format, region):
     fmt = (image_format or 'raw').lower()
     return fmt if fmt == 'raw' or region in EXPORT_FORMAT_REGIONS else 'raw'
 
+
 QCOW2_MAGIC = b'QFI\xfb'
 VMDK_MAGIC = b'KDMV'
 VMDK_DESCRIPTOR = b'# Disk DescriptorFile'
@@ -304,9 +305,10 @@ def resumable_upload_retrying(bucket, key, filename, retry, done=None, **kwargs)
     """oss2.resumable_upload, resumed (never restarted) after a transient error within ``retry``'s budget: the
     checkpoint store keeps the parts already uploaded, so a retry sends only what is missing. ``done()`` is asked
     before a retry: True when the object is already there (a lost answer to the last request)."""
-    def before_retry(dummy_err):
+    def finished():
         return (True, None) if done is not None and done() else (False, None)
-    return retry.run(lambda: oss2.resumable_upload(bucket, key, filename, **kwargs), before_retry=before_retry)
+    return retry.run(lambda: oss2.resumable_upload(bucket, key, filename, **kwargs),
+                     before_retry=lambda err: finished())
 
 
 class OssClient:

@@ -402,6 +402,21 @@ class CopyRun:
                                   what='copy %s in region %s to be Available' % (image_id, region),
                                   timeout_error=WaitTimeout, first_object=image)
 
+    def copy_image(self, client, params):
+        """CopyImage. Where the cloud refuses a copy of a source that is being copied to another region
+        (OperationDenied.ImageCopying - unconfirmed; elsewhere copies of one source queue), the copy is asked
+        again with backoff until that copy is done or the time is up: the copies then run one after another.
+        The refusal created nothing, so each new request gets a new ClientToken."""
+        delay = 2.0
+        while True:
+            try:
+                return client.call('CopyImage', params, client_token=True, region=self.source_region)
+            except ApiError as err:
+                if err.code != 'OperationDenied.ImageCopying' or self.remaining() <= delay:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 1.5, 30.0)
+
     def apply_present(self, region):
         item = self.plan[region]
         client = self.clients[region]
@@ -412,7 +427,7 @@ class CopyRun:
                                  self.p['description'], self.p['encrypted'], self.p['kms_key_id'],
                                  self.p['resource_group_id'], self.p['tags'])
             try:
-                response = client.call('CopyImage', params, client_token=True, region=self.source_region)
+                response = self.copy_image(client, params)
                 image_id = response.get('ImageId')
                 out['changed'] = self.written[region] = True
             except ApiError as err:
@@ -422,6 +437,7 @@ class CopyRun:
                 # the same copy meanwhile: follow it instead of failing
                 image_id = None
                 out['changed'] = self.written[region] = err.attempts > 1
+
             def fetch():
                 if image_id:
                     return normalize_image(describe_image(client, image_id, region=region))

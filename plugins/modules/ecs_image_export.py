@@ -520,8 +520,8 @@ class Exporter:
 
         # a queued or running export of the image: join it when it is this export, else let it end first
         running = self.running()
-        mine = [t for t, attrs in running if task_is_ours(t, attrs, manifest, self.bucket_name, self.prefix,
-                                                             self.fmt)]
+        mine = [t for t, attrs in running
+                if task_is_ours(t, attrs, manifest, self.bucket_name, self.prefix, self.fmt)]
         other = [t for t, dummy in running if t not in mine]
         if mine:
             task_id = mine[0]

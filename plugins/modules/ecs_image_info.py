@@ -328,8 +328,16 @@ def main():
         if p['image_ids'] is not None:
             ids = list(dict.fromkeys(i for i in p['image_ids'] if i))
             for start in range(0, len(ids), IDS_PER_CALL):
-                query = dict(filters, ImageId=','.join(ids[start:start + IDS_PER_CALL]))
-                raw_images.extend(list_images(client, query))
+                batch = ids[start:start + IDS_PER_CALL]
+                found = list_images(client, dict(filters, ImageId=','.join(batch)))
+                raw_images.extend(found)
+                if len(batch) > 1:
+                    # Unconfirmed whether the cloud takes a comma list in ImageId: ids a list call did not
+                    # return are asked one by one (one id always works), so the answer is right either way.
+                    seen = set(i.get('ImageId') for i in found)
+                    for image_id in batch:
+                        if image_id not in seen:
+                            raw_images.extend(list_images(client, dict(filters, ImageId=image_id)))
         else:
             raw_images = list_images(client, filters)
     except ApiError as err:
