@@ -544,6 +544,11 @@ class Exporter:
                     self.wait_for(task_id, 'the other export of image %s' % p['image_id'])
                 manifest = self.read_manifest()
 
+        if manifest and manifest.get('status') == 'Starting' and not manifest.get('task_id') and not mine:
+            # a start interrupted before the task id was recorded, with no export of the image queued or running:
+            # go on from the export recorded before it
+            manifest = manifest.get('previous') or None
+
         # an earlier export recorded in the manifest
         if manifest and manifest.get('task_id') and not p['force']:
             if manifest.get('status') == 'Finished':
