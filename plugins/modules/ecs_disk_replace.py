@@ -135,8 +135,8 @@ options:
     description:
       - How many seconds the whole task may spend waiting (stop, replacement and start together).
       - Also bounds the retries of the refusals an instance gives for a short while after a stop, a start or a
-        replacement (C(IncorrectInstanceStatus), C(OperationConflict), C(InvalidOperation.Conflict)): the
-        replacement and the start are retried with backoff until this time is used up.
+        replacement (C(IncorrectInstanceStatus), C(OperationConflict), C(InvalidOperation.Conflict)); the stop,
+        the replacement and the start are retried with backoff until this time is used up.
     type: int
     default: 900
 attributes:

@@ -17,7 +17,7 @@ description:
   - Idempotent without relying on how the cloud names the exported objects. Beside the export the module writes a
     small manifest object, C(<oss_prefix>_<image_id>.<format>.export-manifest.json) (RV(manifest_object)), naming
     the export task, the image, the region, the format written and, once the task has finished, the objects it
-    wrote. A rerun reads the manifest and the image's export tasks (C(DescribeTasks)): nothing is exported when
+    wrote. A rerun reads the manifest and the image's export tasks (C(DescribeTasks)); nothing is exported when
     the manifest's objects are all in the bucket (unless O(force=true)), and an export of the image to the same
     bucket, prefix and format that is queued (C(Waiting)) or running (C(Processing)) is joined, never started
     twice. An export of the image elsewhere that is queued or running is waited for first (the cloud runs one
