@@ -177,7 +177,7 @@ attributes:
 notes:
   - Custom images are regional. To use an image in another region, copy it with M(alicloud.ecs_images.ecs_image_copy).
   - C(CreateImage) carries a client token reused on every retry, so a lost response never creates a second image.
-  - Two runs at once (two AWX jobs, two operators) creating the same name do not fail: the run that loses the race
+  - Two runs at once (two AWX jobs, two operators) creating the same name do not fail; the run that loses the race
     for the name adopts the image the other run is creating, waits for it as a rerun would, and returns
     RV(adopted=true).
   - Only the account's own images (owner alias C(self)) are changed or deleted.

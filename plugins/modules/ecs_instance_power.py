@@ -33,7 +33,7 @@ options:
       - V(stopped) stops the instance and waits for C(Stopped).
       - V(running) starts the instance and waits for C(Running).
       - V(restored) undoes a stop made with O(remember=true) - also one made by a run that was interrupted
-        since: when the instance carries the C(ecs_images:intent) tag saying it was C(Running), it is started
+        since then. When the instance carries the C(ecs_images:intent) tag saying it was C(Running), it is started
         again and the tag is removed. Without the tag nothing is done.
     type: str
     required: true
