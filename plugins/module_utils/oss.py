@@ -19,6 +19,7 @@ import traceback
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import (
     RETRY_BASE_DELAY, RETRY_MAX_DELAY, RETRY_MAX_TOTAL, RETRY_MAX_TRIES, backoff_delay, is_retryable)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.credentials import ENDPOINT_FORM, endpoint_error
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError
 
 try:
@@ -149,9 +150,16 @@ def _looks_like_reason(fmt):
 
 
 def resolve_oss_endpoint(option, region, environ=None):
-    """oss_endpoint option > ALIBABA_CLOUD_OSS_ENDPOINT > https://oss-<region>.aliyuncs.com."""
+    """oss_endpoint option > ALIBABA_CLOUD_OSS_ENDPOINT > https://oss-<region>.aliyuncs.com.
+
+    A given endpoint must be host[:port] or http(s)://host[:port]: OptionError naming the option (or variable)."""
     environ = os.environ if environ is None else environ
     endpoint = option or environ.get(OSS_ENDPOINT_ENV)
+    reason = endpoint_error(endpoint) if endpoint else None
+    if reason:
+        where = 'option oss_endpoint' if option else 'environment variable %s' % OSS_ENDPOINT_ENV
+        raise OptionError('%s: the endpoint %r %s. Allowed form: %s.' % (where, endpoint, reason, ENDPOINT_FORM),
+                          option='oss_endpoint')
     if not endpoint:
         endpoint = 'https://oss-%s.aliyuncs.com' % region
     endpoint = endpoint.strip().rstrip('/')
@@ -390,7 +398,10 @@ class OssClient:
 
 def oss_client(amodule, connect_timeout=10):
     """OssClient for an AlicloudModule: its credentials and the resolved endpoint of its region."""
-    endpoint = resolve_oss_endpoint(amodule.params.get('oss_endpoint'), amodule.region)
+    try:
+        endpoint = resolve_oss_endpoint(amodule.params.get('oss_endpoint'), amodule.region)
+    except OptionError as err:
+        amodule.fail(err.msg)
     return OssClient(amodule.oss_auth(), endpoint, connect_timeout=connect_timeout)
 
 

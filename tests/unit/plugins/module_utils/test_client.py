@@ -343,7 +343,7 @@ def test_sdk_path_error_carries_request_id_and_status(server):
 @pytest.mark.skipif(not C.HAS_ALIYUN_SDK, reason='aliyun SDK not installed')
 def test_sdk_path_common_request_for_unknown_action_and_security_token(server):
     cred = Credentials(access_key='AKID', secret_key='SECRET', security_token='STS-TOKEN',
-                         region='cn-hangzhou', endpoint=server)
+                       region='cn-hangzhou', endpoint=server)
     client = C.EcsClient(cred, sleep=lambda s: None)
     client.call('SomeBrandNewAction', {'A': 1})
     method, query = _Handler.seen[0]
@@ -354,7 +354,7 @@ def test_sdk_path_common_request_for_unknown_action_and_security_token(server):
 @pytest.mark.skipif(not C.HAS_ALIYUN_SDK, reason='aliyun SDK not installed')
 def test_sdk_path_connection_refused_is_retried_and_bounded():
     cred = Credentials(access_key='AKID', secret_key='SECRET', region='cn-hangzhou',
-                         endpoint='http://127.0.0.1:9')
+                       endpoint='http://127.0.0.1:9')
     clock = FakeClock()
     client = C.EcsClient(cred, sleep=clock.sleep, now=clock.now, max_tries=3)
     with pytest.raises(C.ApiError) as exc:

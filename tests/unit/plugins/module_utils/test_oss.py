@@ -244,3 +244,16 @@ def test_sniff_reads_at_most_two_ranges(client):
     size = client.head(BUCKET, OBJECTS['raw'])
     client.sniff(BUCKET, OBJECTS['raw'], size)
     assert client.calls - before == 3   # head + first 512 bytes + last 512 bytes
+
+
+@pytest.mark.parametrize('option, env, where', [
+    ('htp://127.0.0.1:1', {}, 'option oss_endpoint'),
+    (None, {'ALIBABA_CLOUD_OSS_ENDPOINT': 'http://127.0.0.1:99999'}, 'environment variable ALIBABA_CLOUD_OSS_ENDPOINT'),
+    ('oss-cn-hangzhou.aliyuncs.com/bucket', {}, 'option oss_endpoint'),
+])
+def test_resolve_oss_endpoint_refuses_a_bad_endpoint(option, env, where):
+    from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError
+    with pytest.raises(OptionError) as exc:
+        resolve_oss_endpoint(option, 'cn-hangzhou', environ=env)
+    assert str(exc.value).startswith(where) and 'http(s)://host[:port]' in str(exc.value)
+    assert exc.value.option == 'oss_endpoint'
