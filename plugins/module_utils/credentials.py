@@ -164,6 +164,7 @@ class Credentials:
         self.base_key = access_key or (profile or {}).get('access_key_id') or None
         self._provider = None
         self._provider_action = None
+        self._fetched = False
         self._kind = self._initial_kind()
 
     @property
@@ -236,6 +237,13 @@ class Credentials:
             retry.setdefault('max_total', 10.0)
         try:
             creds = retry_call(lambda attempt: _fetch(self._provider, action, attempt, self), **retry)
+        except CredentialError as exc:
+            if not self._fetched:
+                raise
+            # a refresh in the middle of the run (e.g. the OIDC token file is gone): report it like a failed call
+            err = ApiError(action or 'credentials', 'CredentialRefreshFailed', '%s (%s)' % (exc.msg, self.source))
+            err.final = True
+            raise err
         except ApiError as err:
             context = self.auth_hint(err.code) or 'with the %s' % self.describe_key()
             if self.assume_role_arn and action in ('AssumeRole', 'AssumeRoleWithOIDC'):
@@ -244,6 +252,7 @@ class Credentials:
                 context += '; STS endpoint %s' % self.sts_endpoint
             err.message = '%s (%s)' % (err.message, context) if err.message else context
             raise
+        self._fetched = True
         self.access_key = creds.get_access_key_id()
         self.secret_key = creds.get_access_key_secret()
         self.security_token = creds.get_security_token() or None

@@ -464,6 +464,43 @@ def test_loopback_sts_endpoint_bypasses_proxy_variables(stub, monkeypatch):
     assert os.environ['HTTP_PROXY'] == 'http://127.0.0.1:9'     # restored
 
 
+def _oidc_via_stub(stub, tmp_path):
+    token = tmp_path / 'token'
+    token.write_text('header.payload.signature')
+    cred = K.resolve_credentials(params(oidc_provider_arn='acs:ram::1:oidc-provider/p', oidc_token_file=str(token),
+                                        assume_role_arn='acs:ram::1:role/awx', region='cn-hangzhou',
+                                        sts_endpoint='http://' + stub), {}, NO_CONFIG)
+    return cred, token
+
+
+@needs_library
+def test_temporary_keys_are_refreshed_before_they_expire(stub, no_proxy_env, tmp_path):
+    """Keys that expire within the library's 15 minute margin are fetched again on the next request: a long wait
+    keeps working, and EcsClient signs with the new keys."""
+    soon = _expiration(600)
+    _Stub.script = [(200, {'RequestId': 'R1', 'Credentials': {'AccessKeyId': 'STS.FIRST', 'AccessKeySecret': 'S1',
+                                                              'SecurityToken': 'T1', 'Expiration': soon}}),
+                    (200, {'RequestId': 'R2', 'Credentials': {'AccessKeyId': 'STS.SECOND', 'AccessKeySecret': 'S2',
+                                                              'SecurityToken': 'T2', 'Expiration': _expiration()}})]
+    cred, dummy = _oidc_via_stub(stub, tmp_path)
+    assert cred.keys()[0] == 'STS.FIRST'
+    assert cred.keys()[0] == 'STS.SECOND'
+    assert [q['Action'] for m, p, h, q in _Stub.seen] == ['AssumeRoleWithOIDC', 'AssumeRoleWithOIDC']
+    assert _Stub.seen[0][3]['OIDCToken'] == 'header.payload.signature' and 'Signature' not in _Stub.seen[0][3]
+
+
+@needs_library
+def test_a_failed_refresh_during_the_run_is_an_api_error(stub, no_proxy_env, tmp_path):
+    _Stub.script = [(200, {'RequestId': 'R1', 'Credentials': {'AccessKeyId': 'STS.FIRST', 'AccessKeySecret': 'S1',
+                                                              'SecurityToken': 'T1', 'Expiration': _expiration(600)}})]
+    cred, token = _oidc_via_stub(stub, tmp_path)
+    assert cred.keys()[0] == 'STS.FIRST'
+    token.unlink()          # the token file disappears in the middle of the run
+    with pytest.raises(C.ApiError) as exc:
+        cred.keys()
+    assert exc.value.code == 'CredentialRefreshFailed' and str(token) in str(exc.value) and not exc.value.retryable
+
+
 # ---------------------------------------------------------------- ECS instance RAM role (IMDSv2) at the boundary
 
 def _metadata_server(role='imgrole', require_token=True, keys=('MD.AK', 'MDSECRET', 'MDTOKEN')):
