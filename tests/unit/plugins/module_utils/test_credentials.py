@@ -646,6 +646,25 @@ def test_emulator_assume_role_then_sts_token_source(emu):
 
 
 @needs_emulator
+def test_emulator_ak_and_ststoken_profiles(emu, cli_config):
+    acc = _primary(emu)
+    role = K.resolve_credentials(params(access_key=acc['access_key_id'], secret_key=acc['access_key_secret'],
+                                        region='cn-hangzhou', sts_endpoint=emu.ecs_endpoint,
+                                        assume_role_arn=_role(emu)), {}, NO_CONFIG)
+    temp = role.keys()
+    path = cli_config([
+        {'name': 'ak', 'mode': 'AK', 'access_key_id': acc['access_key_id'],
+         'access_key_secret': acc['access_key_secret'], 'region_id': 'cn-hangzhou'},
+        {'name': 'sts', 'mode': 'StsToken', 'access_key_id': temp[0], 'access_key_secret': temp[1],
+         'sts_token': temp[2], 'region_id': 'cn-hangzhou'}], current='sts')
+    env = {'ALIBABA_CLOUD_ECS_ENDPOINT': emu.ecs_endpoint}
+    for name, kind in (('ak', 'ak'), (None, 'sts')):      # None: the current profile
+        cred = K.resolve_credentials(params(profile=name), env, path)
+        assert cred.kind == kind and not cred.needs_library
+        assert 'Regions' in _call_regions(cred), name
+
+
+@needs_emulator
 def test_emulator_ramrolearn_and_chainable_profiles(emu, cli_config):
     acc = _primary(emu)
     base = {'name': 'base', 'mode': 'AK', 'access_key_id': acc['access_key_id'],
