@@ -15,7 +15,8 @@ from .oss_server import make_oss_server
 from .requestlog import mask_access_key, mask_params  # noqa: F401 - public helpers, kept importable from here
 from .state import DEFAULT_FIXTURE, EmulatorState, load_fixture  # noqa: F401 - idem
 
-__all__ = ["Emulator", "start_emulator", "load_fixture", "mask_params", "EmulatorState"]
+__all__ = ["Emulator", "start_emulator", "load_fixture", "mask_params", "mask_access_key", "EmulatorState",
+           "DEFAULT_FIXTURE"]
 
 
 class Emulator:

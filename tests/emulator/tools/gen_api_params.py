@@ -173,12 +173,14 @@ def v3_actions():
         sig = inspect.signature(getattr(Client, meth))
         if list(sig.parameters)[1:] != ["request", "runtime"]:
             continue
+        query = None
         try:
             getattr(client, meth)(_instance(req_cls), None)
         except _Captured as cap:
             query = cap.query
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001  pylint: disable=broad-exception-caught
             print("skip %s: %s" % (action, exc), file=sys.stderr)
+        if query is None:
             continue
         params = {}
         for key, value in query.items():

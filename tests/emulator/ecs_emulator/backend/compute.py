@@ -4,10 +4,11 @@ DescribeKeyPairs."""
 import fnmatch
 
 from ..errors import ApiError, missing_parameter
+from ..params import check_client_token, parse_tag_filter, parse_tags
 from .core import INSTANCE_TYPES
 from .models import Disk, Job
-from .util import (check_client_token, check_description, check_snapshot_name, iso, paged_answer, paginate,
-                   paging_of, parse_tag_filter, parse_tags, match_tag_filter, tag_list)
+from .util import (check_description, check_snapshot_name, iso, paged_answer, paginate, paging_of, match_tag_filter,
+                   tag_list)
 
 LANGUAGES = ("zh-CN", "en-US", "ja", "zh-TW", "fr", "de", "ko")
 INSTANCE_STATUSES = ("Pending", "Running", "Starting", "Stopping", "Stopped")

@@ -7,8 +7,9 @@ import threading
 
 from ..errors import ApiError, missing_parameter
 from ..realism import REALISM_DURATIONS, Realism
+from ..params import Params
 from .models import Disk, Image, Instance, Job, KeyPair, Mapping, Snapshot
-from .util import CreationIndex, IdFactory, Params, REGION_CODES
+from .util import CreationIndex, IdFactory, REGION_CODES
 
 # Simulated seconds (multiplied by the clock's time scale). Override any of them with the fixture's "durations".
 DEFAULT_DURATIONS = {

@@ -5,10 +5,10 @@ from operator import attrgetter
 
 from ..errors import ApiError, invalid_parameter, missing_parameter
 from ..jsonenc import Encoded
+from ..params import check_client_token, parse_iso, parse_tag_filter, parse_tags
 from .core import INSTANCE_TYPES, image_not_found
 from .models import Image, Job, Mapping, Snapshot
-from .util import (check_client_token, check_description, check_image_name, iso, paginate, parse_iso,
-                   parse_tag_filter, parse_tags, match_tag_filter, tag_list)
+from .util import check_description, check_image_name, iso, paginate, match_tag_filter, tag_list
 
 IMAGE_STATUSES = ("Creating", "Waiting", "Available", "UnAvailable", "CreateFailed", "Deprecated")
 OWNER_ALIASES = ("system", "self", "others", "marketplace")

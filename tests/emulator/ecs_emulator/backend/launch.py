@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from typing import Dict, List
 
 from ..errors import ApiError, missing_parameter
+from ..params import check_client_token, parse_tag_filter, parse_tags
 from .core import INSTANCE_TYPES
 from .models import Disk, Instance, Job
-from .util import (REGION_CODES, check_client_token, iso, paged_answer, paginate, paging_of, parse_tag_filter,
-                   parse_tags, match_tag_filter, tag_list)
+from .util import REGION_CODES, iso, paged_answer, paginate, paging_of, match_tag_filter, tag_list
 
 SYSTEM_DISK_CATEGORIES = ("cloud", "cloud_efficiency", "cloud_ssd", "cloud_essd", "cloud_auto", "cloud_essd_entry")
 DATA_DISK_CATEGORIES = SYSTEM_DISK_CATEGORIES + ("ephemeral_ssd",)

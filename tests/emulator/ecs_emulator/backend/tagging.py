@@ -1,6 +1,7 @@
 """TagResources, UntagResources, ListTagResources, JoinResourceGroup."""
 from ..errors import ApiError, invalid_parameter
-from .util import Params, next_token_page, parse_tags
+from ..params import Params, parse_tags
+from .util import next_token_page
 
 RESOURCE_TYPES = ("instance", "disk", "snapshot", "image", "securitygroup", "volume", "eni", "ddh", "ddhcluster",
                   "keypair", "launchtemplate", "reservedinstance", "snapshotpolicy", "elasticityassurance",

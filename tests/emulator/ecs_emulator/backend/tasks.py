@@ -4,9 +4,10 @@ import struct
 
 from ..errors import ApiError, invalid_parameter
 from ..realism import EXPORT_FORMAT_REGIONS
+from ..params import parse_iso
 from .formats import EXPORT_FORMATS, IMPORT_FORMATS, detect_format, synthesize
 from .models import Job, Mapping, Task
-from .util import gib_ceil, iso, paginate, parse_iso
+from .util import gib_ceil, iso, paginate
 
 TASK_ACTIONS = ("ImportImage", "ExportImage", "RedeployInstance", "ModifyDiskSpec", "ArchiveSnapshot")
 IMPORT_ROLE = "AliyunECSImageImportDefaultRole"

@@ -1,5 +1,5 @@
 """Small helpers of the backend: ids, times, paging, name/description rules, the creation-time index.
-Parameter parsing lives on the protocol side (``ecs_emulator.params``); its names are re-exported here."""
+Parameter parsing lives on the protocol side (``ecs_emulator.params``)."""
 import bisect
 import math
 import random
@@ -7,8 +7,6 @@ import re
 import time
 
 from ..errors import ApiError
-from ..params import (Params, check_client_token, parse_iso, parse_tag_filter,  # noqa: F401 - re-exported
-                      parse_tags)
 
 # Region -> the two characters real ids carry after the prefix (``m-bp1...`` is a Hangzhou image).
 REGION_CODES = {
