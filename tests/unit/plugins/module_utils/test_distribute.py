@@ -262,3 +262,13 @@ def test_wait_with_progress_uses_first_object_and_handles_gone():
     obj = wait_with_progress(fetch, lambda o: o is None, None, lambda o: None, timeout=10,
                              sleep=clock.sleep, clock=clock.now, first_object={'status': 'Creating'})
     assert obj is None and len(calls) == 1
+
+
+@pytest.mark.parametrize('accounts,bad', [
+    (['1234567890123456'], False), (['123'], True), (['abc'], True), (['12345678901234567'], True),
+])
+def test_account_ids_are_16_digits(accounts, bad):
+    errors = account_errors(accounts)
+    assert bool(errors) == bad
+    if bad:
+        assert errors[0].startswith('accounts:') and '16 digits' in errors[0]

@@ -56,3 +56,24 @@ def test_check_functions_name_the_option():
     V.check_name(m, 'name', None)
     V.check_tags(m, None)
     assert len(m.msgs) == 3
+
+
+# ------------------------------------------------------------------------ id shapes
+
+@pytest.mark.parametrize('kind,value', [
+    ('image', 'm-bp1g6zv0ce8oghu7k5iy'), ('image', 'aliyun_3_x64_20G_alibase_20240819.vhd'),
+    ('image', 'win2022_21H2_x64_dtc_en-us_40G_alibase_20240910.vhd'),
+    ('instance', 'i-bp1g6zv0ce8oghu7k5iy'), ('snapshot', 's-bp1g6zv0ce8oghu7k5iy'),
+])
+def test_good_ids(kind, value):
+    assert V.resource_id_error(value, kind) is None
+
+
+@pytest.mark.parametrize('kind,value', [
+    ('image', 'not an image id!'), ('image', ''), ('image', 'm'), ('image', '-m-1'), ('image', 'x' * 200),
+    ('instance', 'm-bp1g6zv0ce8oghu7k5iy'), ('instance', 'i bp1'), ('instance', 'i-'),
+    ('snapshot', 'snap-1'), ('snapshot', 's-1/2'),
+])
+def test_bad_ids_say_what_is_expected(kind, value):
+    msg = V.resource_id_error(value, kind)
+    assert msg and repr(value) in msg and ('%s id' % kind) in msg
