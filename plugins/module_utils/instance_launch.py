@@ -14,10 +14,10 @@ __metaclass__ = type
 import hashlib
 import json
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import tags_to_dict
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import USABLE_STATUSES
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import tag_params, tags_to_dict
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError
 
-USABLE_IMAGE_STATUSES = ('Available', 'Deprecated')
 SETTLED_STATUSES = ('Running', 'Stopped')
 LIVE_STATUSES = ('Pending', 'Starting', 'Running', 'Stopping', 'Stopped')
 # DescribeInstanceTypes CpuArchitecture -> image Architecture values it runs
@@ -71,9 +71,7 @@ def describe_filters(name, tags):
     params = {}
     if name:
         params['InstanceName'] = name
-    for index, key in enumerate(sorted(tags or {}), 1):
-        params['Tag.%d.Key' % index] = key
-        params['Tag.%d.Value' % index] = '' if tags[key] is None else str(tags[key])
+    params.update(tag_params(tags))
     return params
 
 
@@ -120,7 +118,7 @@ def check_image(image, image_ref, option, region):
                           % (option, image_ref, region, COPY_HINT % region), option)
     status = image.get('Status')
     usable = image.get('Usable')
-    if status not in USABLE_IMAGE_STATUSES or usable is False or str(usable).lower() == 'false':
+    if status not in USABLE_STATUSES or usable is False or str(usable).lower() == 'false':
         raise OptionError('option %s: image %s in region %s is %s%s and cannot launch instances yet (wait until it '
                           'is Available and Usable)' % (option, image.get('ImageId'), region, status,
                                                         '' if usable in (None, True) or str(usable).lower() == 'true'
