@@ -57,7 +57,6 @@ class TaskClient:
         return task
 
 
-
 @pytest.mark.parametrize('duration', [6.0, 30.0, 300.0, 1200.0])
 def test_follow_task_detects_the_end_quickly_with_bounded_polls(duration):
     clock = Clock()

@@ -125,15 +125,17 @@ def test_sort_newest_first():
 # The image model is documented twice (RETURN of ecs_image and of ecs_image_info: Ansible has no return-value doc
 # fragments). Both must describe exactly what normalize_image returns, identically.
 
-DOCUMENTED_RAW = {'ImageId': 'm-1', 'ImageName': 'web', 'Description': 'd', 'Status': 'Available', 'Progress': '100%',
-       'Size': 40, 'RegionId': 'cn-hangzhou', 'ImageFamily': 'f', 'ImageVersion': '1', 'Architecture': 'x86_64',
-       'OSType': 'linux', 'OSNameEn': 'CentOS', 'Platform': 'CentOS', 'BootMode': 'BIOS',
-       'ImageOwnerAlias': 'self', 'ImageOwnerId': 123, 'Usage': 'none', 'IsSelfShared': 'false',
-       'IsCopied': False, 'IsPublic': False, 'CreationTime': '2026-11-26T00:00:00Z', 'ResourceGroupId': 'rg-1',
-       'Tags': {'Tag': [{'TagKey': 'a', 'TagValue': 'b'}]},
-       'DiskDeviceMappings': {'DiskDeviceMapping': [{
-           'Device': '/dev/xvda', 'Type': 'system', 'SnapshotId': 's-1', 'Size': '40', 'Format': 'RAW',
-           'ImportOSSBucket': 'b', 'ImportOSSObject': 'o', 'Progress': '100%', 'RemainTime': 0}]}}
+DOCUMENTED_RAW = {
+    'ImageId': 'm-1', 'ImageName': 'web', 'Description': 'd', 'Status': 'Available', 'Progress': '100%',
+    'Size': 40, 'RegionId': 'cn-hangzhou', 'ImageFamily': 'f', 'ImageVersion': '1', 'Architecture': 'x86_64',
+    'OSType': 'linux', 'OSNameEn': 'CentOS', 'Platform': 'CentOS', 'BootMode': 'BIOS',
+    'ImageOwnerAlias': 'self', 'ImageOwnerId': 123, 'Usage': 'none', 'IsSelfShared': 'false',
+    'IsCopied': False, 'IsPublic': False, 'CreationTime': '2026-11-26T00:00:00Z', 'ResourceGroupId': 'rg-1',
+    'Tags': {'Tag': [{'TagKey': 'a', 'TagValue': 'b'}]},
+    'DiskDeviceMappings': {'DiskDeviceMapping': [{
+        'Device': '/dev/xvda', 'Type': 'system', 'SnapshotId': 's-1', 'Size': '40', 'Format': 'RAW',
+        'ImportOSSBucket': 'b', 'ImportOSSObject': 'o', 'Progress': '100%', 'RemainTime': 0}]}}
+
 TYPES = {str: 'str', int: 'int', bool: 'bool', dict: 'dict', list: 'list'}
 
 
