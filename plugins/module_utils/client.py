@@ -429,14 +429,23 @@ class EcsClient:
         return items
 
 
+IDS_PER_CALL = 100     # the most ids (and the largest PageSize) these Describe* calls take
+
+
 def describe_by_ids(client, action, ids_param, result_key, id_key, ids, region=None):
     """The items of a Describe* call that takes a JSON list of ids (``InstanceIds``, ``DiskIds``,
-    ``SnapshotIds``), keeping only those whose ``id_key`` is one of ``ids``, in the API's order (one call).
-    ``result_key`` is the answer's path, e.g. ('Snapshots', 'Snapshot')."""
+    ``SnapshotIds``), keeping only those whose ``id_key`` is one of ``ids``, in the API's order: one call per 100
+    ids (with a PageSize covering them: the default page holds 10). ``result_key`` is the answer's path, e.g.
+    ('Snapshots', 'Snapshot')."""
     ids = list(ids or [])
-    if not ids:
-        return []
-    items = client.call(action, {ids_param: json.dumps(ids)}, region=region)
-    for key in result_key:
-        items = (items or {}).get(key) if isinstance(items, dict) else None
-    return [item for item in items or [] if item.get(id_key) in ids]
+    found = []
+    for start in range(0, len(ids), IDS_PER_CALL):
+        chunk = ids[start:start + IDS_PER_CALL]
+        params = {ids_param: json.dumps(chunk)}
+        if len(chunk) > 10:
+            params['PageSize'] = IDS_PER_CALL
+        items = client.call(action, params, region=region)
+        for key in result_key:
+            items = (items or {}).get(key) if isinstance(items, dict) else None
+        found.extend(item for item in items or [] if item.get(id_key) in chunk)
+    return found

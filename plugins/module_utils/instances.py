@@ -28,10 +28,15 @@ POLL = dict(first_delay=FIRST_DELAY, max_delay=MAX_DELAY, factor=FACTOR)
 MISSING_TOLERANCE = 3
 
 
+def describe_instances(client, instance_ids, region=None):
+    """The raw DescribeInstances items of those of ``instance_ids`` that exist in the region."""
+    return describe_by_ids(client, 'DescribeInstances', 'InstanceIds', ('Instances', 'Instance'), 'InstanceId',
+                           instance_ids, region=region)
+
+
 def describe_instance(client, instance_id, region=None):
     """The raw DescribeInstances item of ``instance_id`` in the region, or None."""
-    found = describe_by_ids(client, 'DescribeInstances', 'InstanceIds', ('Instances', 'Instance'), 'InstanceId',
-                            [instance_id], region=region)
+    found = describe_instances(client, [instance_id], region=region)
     return found[0] if found else None
 
 

@@ -299,14 +299,14 @@ import time
 import uuid
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError, describe_by_ids
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image, list_images
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.instance_launch import (
     blocked_releases, check_architecture, check_image, check_network, check_options, check_stock, client_token,
     describe_filters, matches, normalize_instance, pick_family_image, plan, predicted_instance, run_params,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import (
-    POLL, key_pair_exists, request_start, request_stop,
+    POLL, describe_instances, key_pair_exists, request_start, request_stop,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError, check_name, check_tags
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout, wait_until
@@ -339,13 +339,7 @@ class InstanceSet:
         return [i for i in items if matches(i, self.p['name'], self.p['tags'])]
 
     def read_ids(self, ids):
-        found = {}
-        # describe_by_ids sends no PageSize, and DescribeInstances answers 10 items a page by default
-        for start in range(0, len(ids), 10):
-            for item in describe_by_ids(self.client, 'DescribeInstances', 'InstanceIds', ('Instances', 'Instance'),
-                                        'InstanceId', ids[start:start + 10], region=self.region):
-                found[item['InstanceId']] = item
-        return found
+        return dict((item['InstanceId'], item) for item in describe_instances(self.client, ids, region=self.region))
 
     def resolve_image(self):
         p = self.p

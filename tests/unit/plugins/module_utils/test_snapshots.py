@@ -38,3 +38,13 @@ def test_describe_snapshot_none_when_missing():
     client, dummy = client_with([{'SnapshotId': 's-1', 'Status': 'accomplished'}])
     assert describe_snapshot(client, 's-1')['Status'] == 'accomplished'
     assert describe_snapshot(client, 's-9') is None
+
+
+def test_describe_snapshots_of_many_ids_asks_for_pages_that_hold_them():
+    client, calls = client_with([{'SnapshotId': 's-%d' % i} for i in range(150)])
+    found = describe_snapshots(client, ['s-%d' % i for i in range(120)])
+    assert len(found) == 120
+    assert [len(json.loads(c[1]['SnapshotIds'])) for c in calls] == [100, 20]
+    assert all(c[1]['PageSize'] == '100' for c in calls)
+    describe_snapshots(client, ['s-1', 's-2'])
+    assert 'PageSize' not in calls[-1][1]
