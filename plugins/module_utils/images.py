@@ -116,6 +116,24 @@ def _text(value):
     return None if value in (None, '') else str(value)
 
 
+def _listed(mappings):
+    """DiskDeviceMappings as a list ({'DiskDeviceMapping': [...]} or already a list)."""
+    mappings = mappings or []
+    return (mappings.get('DiskDeviceMapping') or []) if isinstance(mappings, dict) else mappings
+
+
+def _fields(raw, fields):
+    model = {}
+    for key, api_keys, convert in fields:
+        api_keys = api_keys if isinstance(api_keys, tuple) else (api_keys,)
+        model[key] = convert(next((raw.get(k) for k in api_keys if raw.get(k)), raw.get(api_keys[0])))
+    return model
+
+
+def normalize_disk_mapping(raw):
+    return _fields(raw, DISK_MAPPING_FIELDS)
+
+
 # The image model: (model key, API key, conversion). Keys missing from the API answer become None
 # (empty for the description, 0 for the progress, False for the flags).
 DISK_MAPPING_FIELDS = (
@@ -135,24 +153,6 @@ IMAGE_FIELDS = (
     ('resource_group_id', 'ResourceGroupId', _str), ('tags', 'Tags', tags_to_dict),
     ('disk_device_mappings', 'DiskDeviceMappings', lambda v: [normalize_disk_mapping(m) for m in _listed(v)]),
 )
-
-
-def _listed(mappings):
-    """DiskDeviceMappings as a list ({'DiskDeviceMapping': [...]} or already a list)."""
-    mappings = mappings or []
-    return (mappings.get('DiskDeviceMapping') or []) if isinstance(mappings, dict) else mappings
-
-
-def _fields(raw, fields):
-    model = {}
-    for key, api_keys, convert in fields:
-        api_keys = api_keys if isinstance(api_keys, tuple) else (api_keys,)
-        model[key] = convert(next((raw.get(k) for k in api_keys if raw.get(k)), raw.get(api_keys[0])))
-    return model
-
-
-def normalize_disk_mapping(raw):
-    return _fields(raw, DISK_MAPPING_FIELDS)
 
 
 def normalize_image(raw):
