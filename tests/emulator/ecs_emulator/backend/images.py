@@ -1,7 +1,9 @@
 """Image actions: CreateImage, DescribeImages, DeleteImage, ModifyImageAttribute, CopyImage, CancelCopyImage,
 ModifyImageSharePermission, DescribeImageSharePermission, DescribeImageSupportInstanceTypes."""
 import heapq
+from dataclasses import dataclass
 from operator import attrgetter
+from typing import Optional
 
 from ..errors import ApiError, invalid_parameter, missing_parameter
 from ..jsonenc import Encoded
@@ -20,6 +22,90 @@ PLATFORMS = ("Aliyun", "Anolis", "CentOS", "Ubuntu", "CoreOS", "SUSE", "Debian",
              "Windows Server 2016", "Windows Server 2012", "Windows Server 2008", "Windows Server 2003",
              "Other Windows")
 DEVICES = tuple("/dev/xvd%s" % c for c in "abcdefghijklmnopqrstuvwxyz")
+
+
+@dataclass(frozen=True)
+class ImageQuery:
+    """A parsed DescribeImages filter (hashable: the key of the query cache)."""
+    ids: tuple
+    statuses: frozenset
+    aliases: Optional[frozenset]
+    usage: Optional[str]
+    os_type: Optional[str]
+    arch: Optional[str]
+    itype: Optional[str]
+    is_public: Optional[bool]
+    owner_id: Optional[str]
+    name: Optional[str]
+    family: Optional[str]
+    snapshot_id: Optional[str]
+    rg: Optional[str]
+    tag_filter: tuple
+    start_t: Optional[float]
+    end_t: Optional[float]
+
+
+def parse_describe_images(p, id_list=True):
+    """DescribeImages parameters -> (ImageQuery, (page number, page size)); pure: parameters only, the cloud's
+    error for each bad value. ``id_list``: ImageId may be a comma list (realism ``image_id_list``)."""
+    status_raw = p.str("Status", default="Available")
+    if status_raw.strip().upper() == "ALL":
+        statuses = set(IMAGE_STATUSES)
+    else:
+        statuses = set()
+        for s in status_raw.split(","):
+            s = s.strip()
+            if s not in IMAGE_STATUSES:
+                raise invalid_parameter("Status", "Allowed: a comma list of %s, or ALL." % ", ".join(IMAGE_STATUSES))
+            statuses.add(s)
+    alias_raw = p.str("ImageOwnerAlias")
+    aliases = None
+    if alias_raw:
+        aliases = set()
+        for a in alias_raw.split(","):
+            a = a.strip()
+            if a not in OWNER_ALIASES:
+                raise ApiError(400, "InvalidImageOwnerAlias.ValueNotSupported",
+                               'The specified "ImageOwnerAlias" %r is not supported (system, self, others, '
+                               'marketplace).' % a)
+            aliases.add(a)
+    usage = p.enum("Usage", ("instance", "none"), code="InvalidUsage", status=404)
+    os_type = p.enum("OSType", ("windows", "linux"), code="InvalidOSType", status=404, ci=True)
+    arch = p.enum("Architecture", ARCHITECTURES, code="InvalidArchitecture", status=404)
+    itype = p.str("InstanceType")
+    if itype is not None and itype not in INSTANCE_TYPES:
+        raise ApiError(400, "InvalidInstanceType.ValueNotSupported",
+                       'The specified "InstanceType" %s is not supported.' % itype)
+    is_public = p.bool("IsPublic")
+    for b in ("IsSupportIoOptimized", "IsSupportCloudinit", "ShowExpired", "Usable", "DryRun"):
+        p.bool(b)
+    p.enum("ActionType", ("CreateEcs", "ChangeOS"), ci=True)
+    tag_filter = parse_tag_filter(p)
+    start_t = end_t = None
+    for n, f in p.indexed_groups("Filter"):
+        key = f.get("Key")
+        if key == "CreationStartTime":
+            start_t = parse_iso(f.get("Value", ""), "Filter.%d.Value" % n)
+        elif key == "CreationEndTime":
+            end_t = parse_iso(f.get("Value", ""), "Filter.%d.Value" % n)
+        elif key in ("NetworkType", "CpuOnlineUpgrade", "CpuOnlineDowngrade", "MemoryOnlineUpgrade",
+                     "MemoryOnlineDowngrade"):
+            continue
+        else:
+            raise ApiError(404, "InvalidFilterKey.NotFound", 'The specified "Filter.%d.Key" %r is not '
+                           'supported.' % (n, key))
+    paging = p.page()
+    raw_ids = p.str("ImageId", default="")
+    if id_list:
+        ids = tuple(i.strip() for i in raw_ids.split(",") if i.strip())
+    else:                                 # unconfirmed: the value is one id (a comma list matches nothing)
+        ids = tuple(i for i in (raw_ids.strip(),) if i)
+    query = ImageQuery(ids=ids, statuses=frozenset(statuses), aliases=frozenset(aliases) if aliases is not None
+                       else None, usage=usage, os_type=os_type, arch=arch, itype=itype, is_public=is_public,
+                       owner_id=p.str("ImageOwnerId"), name=p.str("ImageName"), family=p.str("ImageFamily"),
+                       snapshot_id=p.str("SnapshotId"), rg=p.str("ResourceGroupId"), tag_filter=tuple(tag_filter),
+                       start_t=start_t, end_t=end_t)
+    return query, paging
 
 
 class ImageActions:
@@ -65,87 +151,30 @@ class ImageActions:
 
     # ------------------------------------------------------------------------------------ DescribeImages
     def act_DescribeImages(self, ctx, p, now):
+        """parse (pure parse_describe_images) -> select (cached per state epoch) -> render one page."""
         region = self.region_of(ctx, p)
         acct = ctx.account_id
-        status_raw = p.str("Status", default="Available")
-        if status_raw.strip().upper() == "ALL":
-            statuses = set(IMAGE_STATUSES)
-        else:
-            statuses = set()
-            for s in status_raw.split(","):
-                s = s.strip()
-                if s not in IMAGE_STATUSES:
-                    raise invalid_parameter("Status", "Allowed: a comma list of %s, or ALL." % ", ".join(IMAGE_STATUSES))
-                statuses.add(s)
-        alias_raw = p.str("ImageOwnerAlias")
-        aliases = None
-        if alias_raw:
-            aliases = set()
-            for a in alias_raw.split(","):
-                a = a.strip()
-                if a not in OWNER_ALIASES:
-                    raise ApiError(400, "InvalidImageOwnerAlias.ValueNotSupported",
-                                   'The specified "ImageOwnerAlias" %r is not supported (system, self, others, '
-                                   'marketplace).' % a)
-                aliases.add(a)
-        usage = p.enum("Usage", ("instance", "none"), code="InvalidUsage", status=404)
-        os_type = p.enum("OSType", ("windows", "linux"), code="InvalidOSType", status=404, ci=True)
-        arch = p.enum("Architecture", ARCHITECTURES, code="InvalidArchitecture", status=404)
-        itype = p.str("InstanceType")
-        if itype is not None and itype not in INSTANCE_TYPES:
-            raise ApiError(400, "InvalidInstanceType.ValueNotSupported",
-                           'The specified "InstanceType" %s is not supported.' % itype)
-        is_public = p.bool("IsPublic")
-        for b in ("IsSupportIoOptimized", "IsSupportCloudinit", "ShowExpired", "Usable", "DryRun"):
-            p.bool(b)
-        p.enum("ActionType", ("CreateEcs", "ChangeOS"), ci=True)
-        owner_id = p.str("ImageOwnerId")
-        name = p.str("ImageName")
-        family = p.str("ImageFamily")
-        snapshot_id = p.str("SnapshotId")
-        rg = p.str("ResourceGroupId")
-        tag_filter = parse_tag_filter(p)
-        start_t = end_t = None
-        for n, f in p.indexed_groups("Filter"):
-            key = f.get("Key")
-            if key == "CreationStartTime":
-                start_t = parse_iso(f.get("Value", ""), "Filter.%d.Value" % n)
-            elif key == "CreationEndTime":
-                end_t = parse_iso(f.get("Value", ""), "Filter.%d.Value" % n)
-            elif key in ("NetworkType", "CpuOnlineUpgrade", "CpuOnlineDowngrade", "MemoryOnlineUpgrade",
-                         "MemoryOnlineDowngrade"):
-                continue
-            else:
-                raise ApiError(404, "InvalidFilterKey.NotFound", 'The specified "Filter.%d.Key" %r is not '
-                               'supported.' % (n, key))
-        number, size = p.page()
+        q, (number, size) = parse_describe_images(p, id_list=self.real("image_id_list"))
         self.dry_run(p)
-
-        if self.real("image_id_list"):
-            ids = tuple(i.strip() for i in p.str("ImageId", default="").split(",") if i.strip())
-        else:                             # unconfirmed: the value is one id (a comma list matches nothing)
-            ids = tuple(i for i in (p.str("ImageId", default="").strip(),) if i)
         in_use = self.images_in_use()
         render_cache, query_cache = self.caches()
-        key = (acct, region, ids, frozenset(statuses), frozenset(aliases) if aliases is not None else None,
-               usage, os_type, arch, itype, is_public, owner_id, name, family, snapshot_id, rg, tuple(tag_filter),
-               start_t, end_t)
+        key = (acct, region, q)
         result = query_cache.get(key)
         if result is None:
-            result, moving = self._select_images(acct, region, ids, aliases, is_public, now, statuses, [
-                (family is not None, lambda i: i.family == family),
-                (arch is not None, lambda i: i.architecture == arch),
-                (os_type is not None, lambda i: i.os_type == os_type),
-                (usage is not None, lambda i: ("instance" if i.image_id in in_use else "none") == usage),
-                (itype is not None, lambda i: INSTANCE_TYPES[itype][3] == i.architecture),
-                (snapshot_id is not None, lambda i: any(m.snapshot_id == snapshot_id for m in i.mappings)),
-                (rg is not None, lambda i: i.resource_group_id == rg),
-                (owner_id is not None, lambda i: str(i.owner_id or "") == owner_id),
-                (is_public is not None, lambda i: i.is_public == is_public or i.owner_id is None),
-                (bool(tag_filter), lambda i: i.owner_id == acct and match_tag_filter(i.tags, tag_filter)),
-                (start_t is not None, lambda i: i.creation_time >= start_t),
-                (end_t is not None, lambda i: i.creation_time <= end_t),
-                (name is not None, lambda i: name in i.name),
+            result, moving = self._select_images(acct, region, q.ids, q.aliases, q.is_public, now, q.statuses, [
+                (q.family is not None, lambda i: i.family == q.family),
+                (q.arch is not None, lambda i: i.architecture == q.arch),
+                (q.os_type is not None, lambda i: i.os_type == q.os_type),
+                (q.usage is not None, lambda i: ("instance" if i.image_id in in_use else "none") == q.usage),
+                (q.itype is not None, lambda i: INSTANCE_TYPES[q.itype][3] == i.architecture),
+                (q.snapshot_id is not None, lambda i: any(m.snapshot_id == q.snapshot_id for m in i.mappings)),
+                (q.rg is not None, lambda i: i.resource_group_id == q.rg),
+                (q.owner_id is not None, lambda i: str(i.owner_id or "") == q.owner_id),
+                (q.is_public is not None, lambda i: i.is_public == q.is_public or i.owner_id is None),
+                (bool(q.tag_filter), lambda i: i.owner_id == acct and match_tag_filter(i.tags, q.tag_filter)),
+                (q.start_t is not None, lambda i: i.creation_time >= q.start_t),
+                (q.end_t is not None, lambda i: i.creation_time <= q.end_t),
+                (q.name is not None, lambda i: q.name in i.name),
             ])
             if not moving:                # no image with a running job: the answer holds until the state changes
                 if len(query_cache) >= 256:
