@@ -12,7 +12,9 @@ for _var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_prox
 
 import pytest  # noqa: E402
 
+# autouse loopback_only: no test connects outside 127.0.0.0/8 or ::1 (metadata address included)
 from ecs_emulator import testing  # noqa: E402
+from ecs_emulator.netguard import loopback_only  # noqa: E402,F401  pylint: disable=unused-import
 from ecs_emulator.realism import DOCUMENTED  # noqa: E402
 from ecs_emulator.server import start_emulator  # noqa: E402
 
