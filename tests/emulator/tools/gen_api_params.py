@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Generate ``ecs_emulator/api_params.json``: the request parameters of every ECS (2014-05-26) action, as the
 official SDKs define them, and the documented value sets of enumerated parameters.
 
