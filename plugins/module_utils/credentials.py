@@ -231,8 +231,9 @@ class Credentials:
         if self._provider is None:
             self._provider, self._provider_action = self._build_provider()
         action = self._provider_action
-        if self.uses_metadata and not self.assume_role_arn:
-            # off an ECS instance the metadata address does not answer: do not retry for long
+        if self.uses_metadata:
+            # off an ECS instance the metadata address does not answer: do not retry for long (also when a role is
+            # then assumed with the instance role's keys)
             retry.setdefault('max_tries', 2)
             retry.setdefault('max_total', 10.0)
         try:

@@ -569,6 +569,32 @@ def test_ecs_role_off_an_instance_fails_quickly_with_a_clear_message(stub, no_pr
     assert exc.value.attempts <= 2
 
 
+@needs_library
+def test_ecs_role_then_assume_role_uses_instance_keys_and_fails_fast_off_an_instance(stub, no_proxy_env):
+    cred = K.resolve_credentials(params(ecs_role_name='imgrole', assume_role_arn='acs:ram::1:role/x',
+                                        region='cn-hangzhou', sts_endpoint='http://' + stub), {}, NO_CONFIG)
+    assert cred.kind == 'assume_role' and cred.uses_metadata
+    provider, action = cred._build_provider()
+    inner = provider._credentials_provider
+    assert inner.__class__.__name__ == 'EcsRamRoleCredentialsProvider' and action == 'AssumeRole'
+    inner._EcsRamRoleCredentialsProvider__metadata_service_host = stub
+    cred._provider, cred._provider_action = provider, action
+    # the instance role answers, then STS: the role is assumed with the instance role's keys
+    _Stub.script = _metadata_server() + [_sts_ok()]
+    assert cred.keys() == ('STS.AK1', 'STSSECRET', 'STSTOKEN')
+    assert _Stub.seen[2][3]['AccessKeyId'] == 'MD.AK' and _Stub.seen[2][3]['SecurityToken'] == 'MDTOKEN'
+    # off an instance: no metadata answer, at most 2 attempts
+    cred2 = K.resolve_credentials(params(ecs_role_name='imgrole', assume_role_arn='acs:ram::1:role/x',
+                                         region='cn-hangzhou', sts_endpoint='http://' + stub), {}, NO_CONFIG)
+    provider, action = cred2._build_provider()
+    provider._credentials_provider._EcsRamRoleCredentialsProvider__metadata_service_host = '127.0.0.1:9'
+    cred2._provider, cred2._provider_action = provider, action
+    clock = FakeClock()
+    with pytest.raises(C.ApiError) as exc:
+        cred2.keys(sleep=clock.sleep, now=clock.now)
+    assert exc.value.attempts <= 2 and len(clock.sleeps) <= 1
+
+
 def test_guard_refuses_the_metadata_address(loopback_only):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
