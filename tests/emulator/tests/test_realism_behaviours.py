@@ -189,7 +189,7 @@ def test_delete_lingers_off():
 
 # ---------------------------------------------------------------------------------------------- transient_conflict
 def _wait_instance(h, iid, status):
-    for _ in range(20):
+    for _attempt in range(20):
         if h.instance(iid)["Status"] == status:
             return
         h.advance(1)

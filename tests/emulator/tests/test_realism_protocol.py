@@ -50,7 +50,7 @@ def test_token_codes(emulator, admin, on):
 def _throttled(emulator, n=200):
     client = _no_retry(emulator)
     codes = []
-    for _ in range(n):
+    for _attempt in range(n):
         try:
             testing.call(client, "DescribeRegions")
             codes.append(None)
@@ -86,7 +86,7 @@ def test_create_failed_fault_kinds(emulator, admin, call, kind, status):
     admin("PUT", "realism", {"create_failed": True})
     admin("PUT", "faults", {"spec": "CreateImage=%s*1" % kind})
     iid = call("CreateImage", RegionId=REGION, InstanceId=RUN, ImageName="doomed")["ImageId"]
-    for _ in range(100):
+    for _attempt in range(100):
         img = call("DescribeImages", RegionId=REGION, ImageId=iid, Status="ALL")["Images"]["Image"][0]
         if img["Status"] not in ("Creating", "Waiting"):
             break

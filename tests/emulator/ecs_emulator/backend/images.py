@@ -617,7 +617,7 @@ class ImageActions:
         if src.current_status(now) != "Available":
             raise ApiError(400, "IncorrectImageStatus", "The image not available.")
         self.check_usable(src, now)
-        if self.real("copy_source_busy") and any(True for _ in self.copy_jobs_from(src.image_id)):
+        if self.real("copy_source_busy") and next(self.copy_jobs_from(src.image_id), None) is not None:
             raise ApiError(403, "OperationDenied.ImageCopying", "The source image is being copied.")
         name = p.str("DestinationImageName")
         if name is not None:
