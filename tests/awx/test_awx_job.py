@@ -137,6 +137,8 @@ def test_job_like_awx(emulator, tmp_path):
     pattern = re.compile(r'^alicloud\.ecs_images\.ecs_image_copy \[cloud\], \S+: .*\bcopy\b.*%s(?::| m-\S+) (\w+) (\d+)%%'
                          % re.escape(copy_regions[0]), re.M)
     progress = [(e['counter'], m) for e in events for m in pattern.finditer(e.get('stdout', ''))]
+    # AWX shows them live: display lines of the job are `verbose` events
+    assert set(e['event'] for e in events if 'ecs_image_copy [cloud],' in e.get('stdout', '')) == {'verbose'}
     assert len(progress) >= 2, 'expected progress lines for the copy; job output:\n%s' % stdout[-4000:]
     assert all(start < counter < done for counter, _match in progress), progress
     percents = [int(m.group(2)) for _counter, m in progress]
