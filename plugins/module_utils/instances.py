@@ -182,9 +182,10 @@ def _call_transition(client, action, params, instance_id, heading, region=None, 
 STOPPED_MODES = ('KeepCharging', 'StopCharging')
 
 
-def request_stop(client, instance_id, force_stop=False, region=None, stopped_mode=None, retry_for=None):
-    """StopInstance (no wait). ``stopped_mode``: one of STOPPED_MODES, None for the cloud's default (economical
-    mode for pay-as-you-go VPC instances where the account enabled it)."""
+def request_stop(client, instance_id, force_stop=False, region=None, stopped_mode='KeepCharging', retry_for=None):
+    """StopInstance (no wait). ``stopped_mode``: one of STOPPED_MODES; KeepCharging (standard stop) unless told
+    otherwise, so that a later start cannot fail for lack of stock; None leaves it to the cloud (economical mode
+    for pay-as-you-go VPC instances where the account enabled it)."""
     params = {'InstanceId': instance_id}
     if force_stop:
         params['ForceStop'] = True
@@ -200,7 +201,7 @@ def request_start(client, instance_id, region=None, retry_for=None):
                      region=region, retry_for=retry_for)
 
 
-def stop_instance(client, instance_id, timeout, force_stop=False, region=None, stopped_mode=None):
+def stop_instance(client, instance_id, timeout, force_stop=False, region=None, stopped_mode='KeepCharging'):
     """StopInstance, then wait for Stopped (always: nothing can follow a stop before it). Returns it. Transient
     refusals of the stop are retried within ``timeout``."""
     request_stop(client, instance_id, force_stop=force_stop, region=region, stopped_mode=stopped_mode,

@@ -52,7 +52,7 @@ def test_stop_waits_through_stopping():
     c = FakeClient(['Stopping', 'Stopping', 'Stopped'])
     inst = instances.stop_instance(c, 'i-1', timeout=5, force_stop=True)
     assert inst['Status'] == 'Stopped'
-    assert c.log[0] == ('StopInstance', {'InstanceId': 'i-1', 'ForceStop': True})
+    assert c.log[0] == ('StopInstance', {'InstanceId': 'i-1', 'ForceStop': True, 'StoppedMode': 'KeepCharging'})
     assert c.actions().count('DescribeInstances') == 3
 
 
@@ -98,7 +98,10 @@ def test_stop_sends_the_stopped_mode():
     instances.request_stop(c, 'i-1', stopped_mode='KeepCharging')
     assert c.log[0] == ('StopInstance', {'InstanceId': 'i-1', 'StoppedMode': 'KeepCharging'})
     c = FakeClient(['Stopped'])
-    instances.request_stop(c, 'i-1')
+    instances.request_stop(c, 'i-1')      # standard stop unless told otherwise
+    assert c.log[0] == ('StopInstance', {'InstanceId': 'i-1', 'StoppedMode': 'KeepCharging'})
+    c = FakeClient(['Stopped'])
+    instances.request_stop(c, 'i-1', stopped_mode=None)   # the cloud's default
     assert c.log[0] == ('StopInstance', {'InstanceId': 'i-1'})
 
 
