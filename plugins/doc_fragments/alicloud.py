@@ -130,21 +130,25 @@ notes:
   - Use C(module_defaults) with the action group C(group/alicloud.ecs_images.ecs) to set credentials once.
 '''
 
-    # Wait options: alicloud.ecs_images.alicloud.wait
-    # Must match plugins/module_utils/base.py WAIT_ARGUMENT_SPEC (a module may override wait_timeout's default by
-    # documenting wait_timeout itself).
+    # Wait options: alicloud.ecs_images.alicloud.wait. Must match plugins/module_utils/base.py WAIT_ARGUMENT_SPEC
+    # (DEFAULT_WAIT_TIMEOUT, MAX_WAIT_TIMEOUT): every module takes them from there.
     WAIT = r'''
 options:
   wait:
     description:
       - Wait until the operation has finished (for example until the image is V(Available)).
-      - Waiting polls the real state, starting after about one second and backing off to at most ten seconds
-        between polls, and fails at once when the resource reaches a failed state.
+      - Waiting follows the real state and fails at once when the resource reaches a failed state, with the
+        cloud's reason. A new resource the cloud does not list yet is waited for until O(wait_timeout).
+      - Polls are timed from the progress the cloud reports, so that the end is noticed within about a second,
+        while each waited resource is read at most about six times a minute on average.
     type: bool
     default: true
   wait_timeout:
     description:
-      - How many seconds to wait at most when O(wait=true).
+      - How many seconds the task may spend waiting in all (every wait of the task together), from 0 to 86400
+        (24 hours); checked before anything is changed.
+      - When it passes the module fails, saying what was already changed; the operation goes on in the cloud
+        and a rerun finds it and waits again (nothing is started twice).
     type: int
-    default: 600
+    default: 3600
 '''

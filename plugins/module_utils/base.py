@@ -1,23 +1,32 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) alicloud.ecs_images contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""AlicloudModule: AnsibleModule + common options + credentials + cached clients + uniform failures."""
+"""AlicloudModule: AnsibleModule + common options + credentials + cached clients + THE failure boundary.
+
+Modules let ApiError, OptionError, CredentialError, WaitTimeout and WaitFailed propagate (they catch only to
+implement behaviour, e.g. NotFound meaning absent); :meth:`AlicloudModule.run` turns any exception into one
+failure format (:func:`failure_result`): the action, code, message and request id, what was already changed
+(from the clients' write logs) and what a rerun will do.
+"""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import copy
+import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import check_resource_id
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import (
-    HAS_ALIYUN_SDK, ALIYUN_SDK_IMPORT_ERROR, ApiError, EcsClient,
+    HAS_ALIYUN_SDK, ALIYUN_SDK_IMPORT_ERROR, ApiError, EcsClient, is_read_action,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.credentials import (
     CredentialError, materialize_credentials, resolve_credentials,
 )
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout
 
 # Matches plugins/doc_fragments/alicloud.py DOCUMENTATION exactly.
 COMMON_ARGUMENT_SPEC = dict(
@@ -36,11 +45,27 @@ COMMON_ARGUMENT_SPEC = dict(
     validate_certs=dict(type='bool', default=True),
 )
 
-# Matches the doc fragment alicloud.ecs_images.alicloud.wait.
-WAIT_ARGUMENT_SPEC = dict(
-    wait=dict(type='bool', default=True),
-    wait_timeout=dict(type='int', default=600),
-)
+# The wait options: one spec (here) and one doc fragment (alicloud.ecs_images.alicloud.wait), bounds checked
+# once by AlicloudModule before anything else happens.
+MAX_WAIT_TIMEOUT = 86400
+DEFAULT_WAIT_TIMEOUT = 3600
+
+
+def wait_argument_spec(default_timeout=DEFAULT_WAIT_TIMEOUT):
+    """``wait`` + ``wait_timeout`` (a module with another default documents ``wait_timeout``'s default in its
+    own DOCUMENTATION, which overrides the fragment's)."""
+    return dict(wait=dict(type='bool', default=True), wait_timeout=dict(type='int', default=default_timeout))
+
+
+WAIT_ARGUMENT_SPEC = wait_argument_spec()
+
+
+def wait_timeout_error(value):
+    """Message when ``wait_timeout`` is out of bounds, else None (pure)."""
+    if value is None or 0 <= value <= MAX_WAIT_TIMEOUT:
+        return None
+    return ('option wait_timeout must be between 0 and %d seconds (%d hours); got %s'
+            % (MAX_WAIT_TIMEOUT, MAX_WAIT_TIMEOUT // 3600, value))
 
 SDK_REQUIREMENT = 'aliyun-python-sdk-core and aliyun-python-sdk-ecs'
 
@@ -50,7 +75,9 @@ def common_argument_spec():
 
 
 class AlicloudModule:
-    """Wraps AnsibleModule. ``argument_spec`` is merged with the common options (module entries win)."""
+    """Wraps AnsibleModule. ``argument_spec`` is merged with the common options (module entries win).
+
+    Run the module's work through :meth:`run` (the failure boundary)."""
 
     def __init__(self, argument_spec, id_options=None, **kwargs):
         """``id_options``: {option: kind} of the resource ids the module acts on (kind: image, instance,
@@ -59,6 +86,13 @@ class AlicloudModule:
         spec.update(argument_spec or {})
         kwargs.setdefault('supports_check_mode', True)
         self.module = AnsibleModule(argument_spec=spec, **kwargs)
+        self._clients = {}
+        self._writes = []          # writes recorded by the module itself (e.g. OSS uploads)
+        self.failure_extras = {}   # result keys a failure should carry (e.g. image_id once known)
+        self.rerun_hint = None     # what a rerun will do, when the module knows better than the generic text
+        # callable(exception) -> (state, rerun): where a failure left things (read at failure time, best effort)
+        # and what a rerun will do; either may be None
+        self.failure_state = None
         if not HAS_ALIYUN_SDK:
             self.module.fail_json(msg=missing_required_lib(SDK_REQUIREMENT), exception=str(ALIYUN_SDK_IMPORT_ERROR))
         self.params = self.module.params
@@ -66,25 +100,25 @@ class AlicloudModule:
             check_resource_id(self.module, option, self.params.get(option), kind)
         self.check_mode = bool(self.module.check_mode)
         self.diff_mode = bool(getattr(self.module, '_diff', False))
+        message = wait_timeout_error(self.params.get('wait_timeout'))
+        if message:
+            self.module.fail_json(msg=message, option='wait_timeout', changed=False, api_calls=0)
         try:
             self.credentials = resolve_credentials(self.params)
         except CredentialError as exc:
-            self.module.fail_json(msg=str(exc))
+            self.fail_from(exc)
         self.region = self.credentials.region
-        self._clients = {}
 
     # ------------------------------------------------------------------ clients
     def client(self, region=None):
         """EcsClient for ``region`` (default: the resolved region), cached."""
         region = region or self.region
         if region not in self._clients:
-            try:
-                materialize_credentials(self.credentials)
-            except CredentialError as exc:
-                self.fail(str(exc))
-            except ApiError as exc:     # STS or the metadata service refused (already retried)
-                self.fail_api(exc, 'Cannot obtain credentials')
-            self._clients[region] = EcsClient(self.credentials, region=region)
+            # CredentialError, or an ApiError from STS / the metadata service: reported by the failure boundary
+            materialize_credentials(self.credentials)
+            client = EcsClient(self.credentials, region=region)
+            client.progress_module = self                 # waits report their polls (module_utils.progress)
+            self._clients[region] = client
         return self._clients[region]
 
     @property
@@ -100,42 +134,189 @@ class AlicloudModule:
             import oss2
         except ImportError as exc:
             self.fail(missing_required_lib('oss2'), exception=str(exc))
-        try:
-            materialize_credentials(self.credentials)
-        except CredentialError as exc:
-            self.fail(str(exc))
-        except ApiError as exc:
-            self.fail_api(exc, 'Cannot obtain credentials')
+        materialize_credentials(self.credentials)     # failures: reported by the failure boundary
         cred = self.credentials
         if cred.security_token:
             return oss2.StsAuth(cred.access_key, cred.secret_key, cred.security_token)
         return oss2.Auth(cred.access_key, cred.secret_key)
 
+    # ------------------------------------------------------------------ write log
+    def record_write(self, action, region=None, ids=None):
+        """Note a change made outside the ECS clients (e.g. an OSS upload) for failure reports."""
+        self._writes.append(dict(action=action, region=region or self.region, ids=list(ids or [])))
+
+    @property
+    def writes(self):
+        """Every successful write of this run: the clients' write logs plus :meth:`record_write` entries."""
+        writes = []
+        for client in self._clients.values():
+            writes.extend(getattr(client, 'writes', []))
+        return writes + list(self._writes)
+
+    # ------------------------------------------------------------------ the failure boundary
+    def run(self, func, *args, **kwargs):
+        """Call ``func(*args, **kwargs)``; any exception it raises ends the module with :meth:`fail_from`."""
+        try:
+            return func(*args, **kwargs)
+        except Exception as exc:  # pylint: disable=broad-except - the boundary: no module ends in a traceback
+            self.fail_from(exc)
+
+    def fail_from(self, exc, context=None, failures=None, **extra):
+        """fail_json for ``exc`` in the one failure format (see failure_result); ``failures``: several
+        ``(label, exception)`` when several parts (regions) failed."""
+        state, rerun = None, self.rerun_hint
+        if self.failure_state is not None:
+            try:
+                state, module_rerun = self.failure_state(exc)
+                rerun = module_rerun or rerun
+            except Exception as error:  # pylint: disable=broad-except - best effort: the failure is reported anyway
+                state = 'the state after the failure could not be read (%s)' % error
+        context = context or getattr(exc, 'context', None)   # what the module was doing (e.g. ecs_image's api())
+        result = failure_result(exc, self.writes, context=context, rerun=rerun,
+                                endpoint_hint=self._endpoint_hint(exc), failures=failures, state=state)
+        result.update(self.failure_extras)
+        result.update(extra)
+        result['api_calls'] = self.api_calls
+        if not isinstance(exc, (ApiError, OptionError, CredentialError, WaitTimeout)):
+            result['exception'] = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self.module.fail_json(**result)
+
+    def _endpoint_hint(self, exc):
+        if isinstance(exc, ApiError) and exc.code in ('SDK.HttpError', 'SDK.ServerUnreachable', 'SDK.TimeoutError',
+                                                      'SDK.HostNotFound'):
+            region = getattr(exc, 'region', None) or self.region
+            return ('Cannot reach the ECS endpoint %s of region %s: check the options endpoint and region (or '
+                    'ALIBABA_CLOUD_ECS_ENDPOINT / ALIBABA_CLOUD_REGION_ID) and the network'
+                    % (self.credentials.endpoint or 'ecs.%s.aliyuncs.com' % region, region))
+        return None
+
     # ------------------------------------------------------------------ results
     def fail(self, msg, **kwargs):
+        """Fail with ``msg`` (bad input or a refusal found by the module): says that nothing was changed unless
+        a write already happened."""
+        writes = self.writes
+        kwargs.setdefault('changed', bool(writes))
+        if writes and 'changes' not in kwargs:
+            kwargs['changes'] = [describe_write(w) for w in writes]
+        kwargs.setdefault('api_calls', self.api_calls)
+        for key, value in self.failure_extras.items():
+            kwargs.setdefault(key, value)
         self.module.fail_json(msg=msg, **kwargs)
 
     def fail_api(self, err, msg=None, **kwargs):
-        """Fail with the API error: msg names action, code, message, request id, params (masked)."""
-        if not isinstance(err, ApiError):
-            self.fail('%s: %s' % (msg, err) if msg else str(err), **kwargs)
-        text = '%s: %s' % (msg, err) if msg else str(err)
-        if err.code in ('SDK.HttpError', 'SDK.ServerUnreachable', 'SDK.TimeoutError'):
-            text += ('. Cannot reach the ECS endpoint %s of region %s: check the options endpoint and region (or '
-                     'ALIBABA_CLOUD_ECS_ENDPOINT / ALIBABA_CLOUD_REGION_ID) and the network'
-                     % (self.credentials.endpoint or 'ecs.%s.aliyuncs.com' % self.region, self.region))
-        kwargs.setdefault('action', err.action)
-        kwargs.setdefault('code', err.code)
-        kwargs.setdefault('request_id', err.request_id)
-        kwargs.setdefault('http_status', err.http_status)
-        kwargs.setdefault('error', err.to_dict())
-        self.module.fail_json(msg=text, **kwargs)
+        """Fail with an exception in the one failure format; ``msg`` says what was being done."""
+        self.fail_from(err, context=msg, **kwargs)
 
     def exit(self, changed, **result):
-        """exit_json; 'diff' is kept only in diff mode."""
+        """exit_json with ``api_calls``; 'diff' is kept only in diff mode."""
         if not self.diff_mode:
             result.pop('diff', None)
+        result.setdefault('api_calls', self.api_calls)
         self.module.exit_json(changed=bool(changed), **result)
 
     def warn(self, msg):
         self.module.warn(msg)
+
+
+# ------------------------------------------------------------------------------------- the failure format
+
+def describe_write(write):
+    """'CreateImage m-1 (cn-hangzhou)' for a write-log entry."""
+    ids = ', '.join(str(i) for i in write.get('ids') or [] if i)
+    text = write.get('action') or '?'
+    if ids:
+        text += ' ' + ids
+    if write.get('region'):
+        text += ' (%s)' % write['region']
+    return text
+
+
+def _maybe_done(exc):
+    """A write whose answer may have been lost: the cloud may have done it."""
+    return (isinstance(exc, ApiError) and exc.action and not is_read_action(exc.action)
+            and (exc.attempts or 1) > 1)
+
+
+def failure_head(exc, endpoint_hint=None):
+    """``(text, fields)``: what failed, said once, and the result keys naming it (pure)."""
+    fields = {}
+    if isinstance(exc, ApiError):
+        head = str(exc)
+        if getattr(exc, 'during', None):
+            head += ' while %s' % exc.during
+        if endpoint_hint:
+            head += '. ' + endpoint_hint
+        fields.update(action=exc.action, code=exc.code, message=exc.message, request_id=exc.request_id,
+                      http_status=exc.http_status, error=exc.to_dict())
+    elif isinstance(exc, OptionError):
+        head = exc.msg
+        if exc.option:
+            fields['option'] = exc.option
+    elif isinstance(exc, WaitTimeout):
+        head = str(exc)
+        last = exc.last if isinstance(exc.last, dict) else {}
+        fields['wait'] = dict(what=exc.what, polls=exc.polls, elapsed=round(exc.elapsed or 0, 1),
+                              failed=bool(exc.failed),
+                              last_status=last.get('Status') or last.get('status') or last.get('TaskStatus'))
+    elif isinstance(exc, CredentialError):
+        head = str(exc)
+    else:
+        head = 'unexpected error: %s: %s' % (type(exc).__name__, exc)
+    return head.rstrip('.'), fields
+
+
+def rerun_text(exc, changed):
+    """What a rerun will do after ``exc`` (pure); ``changed``: a write succeeded (or may have)."""
+    if isinstance(exc, OptionError):
+        return 'Correct the option: a rerun changes nothing until then'
+    if isinstance(exc, CredentialError):
+        return 'Correct the credentials: a rerun changes nothing until then'
+    if isinstance(exc, WaitTimeout) and exc.failed:
+        return 'A rerun will not repair it: remove what failed (state=absent) or fix the cause, then run again'
+    if isinstance(exc, WaitTimeout):
+        return ('The operation goes on in the cloud: a rerun finds it and waits again (nothing is started twice); '
+                'raise wait_timeout to wait longer')
+    if changed:
+        return 'A rerun reads the current state and does only what is left (nothing done is repeated)'
+    if isinstance(exc, ApiError) and exc.retryable:
+        return 'A rerun does the same; it may succeed once the service answers again'
+    return 'A rerun fails the same way until the cause is fixed'
+
+
+def failure_result(exc, writes, context=None, rerun=None, endpoint_hint=None, failures=None, state=None):
+    """The one failure format (pure). Returns fail_json keyword arguments:
+
+    ``msg`` = what failed (said once) + what was already changed + what a rerun will do; ``action``, ``code``,
+    ``message``, ``request_id``, ``http_status``, ``error`` (ApiError), ``option`` (OptionError), ``wait``
+    (WaitTimeout/WaitFailed: what, polls, elapsed, failed, last status), ``changed`` (a write succeeded),
+    ``changes`` (the writes), ``rerun``. ``failures``: ``[(label, exception)]`` when several parts failed
+    (e.g. regions); ``exc`` is then the first of them. ``state``: where the failure left things (module text)."""
+    failures = failures or [(context, exc)]
+    heads = []
+    result = {}
+    for label, error in failures:
+        head, fields = failure_head(error, endpoint_hint)
+        heads.append('%s: %s' % (label, head) if label else head)
+        for key, value in fields.items():
+            result.setdefault(key, value)
+    if 'action' not in result and writes and isinstance(exc, WaitTimeout):
+        result['action'] = writes[-1].get('action')
+
+    changes = [describe_write(w) for w in writes]
+    done = 'Already changed: %s' % '; '.join(changes) if changes else 'Nothing was changed'
+    lost = [error for _label, error in failures if _maybe_done(error)]
+    for error in lost:
+        done += ('. The answer to %s was lost after %d attempts: the cloud may have done it'
+                 % (error.action, error.attempts))
+    if state:
+        done += '. State: %s' % state.rstrip('.')
+    if not rerun:
+        texts = []
+        for _label, error in failures:
+            text = rerun_text(error, bool(changes or lost))
+            if text not in texts:
+                texts.append(text)
+        rerun = '; '.join(texts)
+    result.update(msg='%s. %s. %s.' % ('; '.join(heads), done, rerun.rstrip('.')), changed=bool(changes),
+                  changes=changes, rerun=rerun)
+    return result

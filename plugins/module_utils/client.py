@@ -164,6 +164,27 @@ def client_error_code(code, message):
     return code
 
 
+READ_ACTION_PREFIXES = ('Describe', 'List', 'Get', 'Query', 'Check')
+# ids named in a write's parameters or answer, for the write log (what a failure says was changed)
+WRITE_ID_KEYS = ('ImageId', 'InstanceId', 'SnapshotId', 'DiskId', 'TaskId', 'DestinationRegionId')
+
+
+def is_read_action(action):
+    """True for actions that change nothing (Describe*, List*, ...)."""
+    return str(action or '').startswith(READ_ACTION_PREFIXES)
+
+
+def write_ids(params, answer):
+    """Resource ids a successful write names (parameters first, then ids in the answer), without repeats."""
+    ids = []
+    for source in (params or {}, answer if isinstance(answer, dict) else {}):
+        for key in WRITE_ID_KEYS:
+            value = source.get(key)
+            if value and value not in ids:
+                ids.append(value)
+    return ids
+
+
 def is_retryable(code, http_status=None, action=None):
     """The one retry rule: is this answer transient (retried with backoff, ClientToken kept)?"""
     code = code or ''
@@ -309,6 +330,7 @@ class EcsClient:
         self.calls = 0          # HTTP requests sent (every attempt counts)
         self.retries = 0        # of which retries
         self.history = []       # [(action, outcome)] outcome = 'ok' or error code
+        self.writes = []        # successful writes: [{action, region, ids}] (what a failure says was changed)
         self._sleep = sleep
         self._now = now
         self._transport = transport   # callable(action, flat_params, region) -> dict, for tests
@@ -367,6 +389,8 @@ class EcsClient:
             try:
                 result = self._send(action, flat, region, acs)
                 self.history.append((action, 'ok'))
+                if not is_read_action(action):
+                    self.writes.append({'action': action, 'region': region, 'ids': write_ids(flat, result)})
                 return result
             except ServerException as exc:
                 err = ApiError(action, exc.get_error_code(), exc.get_error_msg(), exc.get_request_id(),

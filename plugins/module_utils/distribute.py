@@ -1,11 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: alicloud.ecs_images contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Planning logic of ecs_image_copy and ecs_image_share (pure functions, no API calls), and a waiter that
-uses an operation's reported progress to poll right after it finishes.
+"""Planning logic of ecs_image_copy and ecs_image_share: pure functions, no API calls, no waiting (the copies
+are waited for by the waiter engine, module_utils/waiters.py).
 
-Owned by the DIST part. Everything here is deterministic and unit-tested in
-tests/unit/plugins/module_utils/test_distribute.py.
+Everything here is deterministic and unit-tested in tests/unit/plugins/module_utils/test_distribute.py.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,7 +12,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
-import time
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import FAILED_STATUSES, IN_FLIGHT_STATUSES
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import tag_params
@@ -162,94 +160,3 @@ def share_calls(region, image_id, to_add, to_remove, batch_size=SHARE_BATCH_SIZE
                 params['%s.%d' % (key, index)] = account
             calls.append(params)
     return calls
-
-
-# --------------------------------------------------------------------------------------------- waiting
-
-class ProgressSchedule:
-    """Chooses the delay before the next poll of an operation that reports its progress in percent.
-
-    Until the progress moves it backs off from ``first_delay`` (x1.5, capped at ``max_interval``). Once two
-    polls have seen the progress move, it estimates the finishing time from the observed rate and plans the
-    polls so that one lands ``margin`` seconds after it, never polling more often than every
-    ``min_interval`` seconds nor less often than every ``max_interval`` seconds.
-    """
-
-    def __init__(self, first_delay=2.0, min_interval=2.0, max_interval=10.0, margin=0.3, factor=1.5):
-        self.first_delay = float(first_delay)
-        self.min_interval = float(min_interval)
-        self.max_interval = max(float(max_interval), self.min_interval)
-        self.margin = float(margin)
-        self.factor = float(factor)
-        self.samples = []          # (time, progress) while the progress moves
-        self._backoff = None
-
-    def observe(self, now, progress):
-        if progress is None:
-            return
-        progress = float(progress)
-        if self.samples and progress < self.samples[-1][1]:
-            self.samples = []      # progress went back (a new phase): start over
-        if progress > 0 and (not self.samples or progress > self.samples[-1][1]):
-            self.samples.append((float(now), progress))
-
-    def remaining(self):
-        """Estimated seconds until 100 %, measured from the last sample, or None when unknown."""
-        if len(self.samples) < 2:
-            return None
-        (t0, p0), (t1, p1) = self.samples[0], self.samples[-1]
-        if t1 <= t0 or p1 <= p0:
-            return None
-        rate = (p1 - p0) / (t1 - t0)
-        # Progress is reported in whole percent (rounded down): on average the true value is half a point higher.
-        return max(0.0, (100.0 - min(p1 + 0.5, 100.0)) / rate)
-
-    def next_delay(self, now):
-        remaining = self.remaining()
-        if remaining is None:
-            self._backoff = self.first_delay if self._backoff is None else self._backoff * self.factor
-            return min(max(self._backoff, self.min_interval), self.max_interval)
-        target = remaining - (now - self.samples[-1][0]) + self.margin
-        if target <= self.max_interval:
-            return max(target, self.min_interval)
-        # Too far: poll at most max_interval ahead, but keep at least min_interval before the finishing poll.
-        return max(min(self.max_interval, target - self.min_interval), self.min_interval)
-
-
-def wait_with_progress(fetch, done, failed, progress, timeout, schedule=None, what='operation',
-                       timeout_error=None, sleep=time.sleep, clock=time.time, first_object=None):
-    """Poll ``fetch()`` until ``done(obj)``; ``failed(obj)`` returning a message raises RuntimeError at once,
-    ``progress(obj)`` gives percent progress (or None). ``done`` and ``failed`` also get None (object gone). Waits at most ``timeout`` seconds, then raises
-    ``timeout_error(message)`` (default RuntimeError); both exceptions carry the last object as ``last``.
-    ``first_object`` is an object already fetched (saves a
-    call). Returns the last object."""
-    schedule = schedule or ProgressSchedule()
-    timeout_error = timeout_error or RuntimeError
-    deadline = clock() + float(timeout)
-    obj = first_object if first_object is not None else fetch()
-    while True:
-        message = failed(obj) if failed else None
-        if message:
-            error = RuntimeError(message)
-            error.last = obj
-            raise error
-        if done(obj):
-            return obj
-        if obj is not None:
-            schedule.observe(clock(), progress(obj))
-        now = clock()
-        if now >= deadline:
-            error = timeout_error('timed out after %s s waiting for %s (last seen: %s)'
-                                  % (timeout, what, describe_progress(obj, progress)))
-            error.last = obj
-            raise error
-        sleep(max(0.0, min(schedule.next_delay(now), deadline - now)))
-        obj = fetch()
-
-
-def describe_progress(obj, progress):
-    if obj is None:
-        return 'not found'
-    status = obj.get('status') or obj.get('Status')
-    value = progress(obj)
-    return '%s, %s%%' % (status, value) if value is not None else str(status)

@@ -4,9 +4,10 @@
 """Instances and their disks: readers (DescribeInstances, DescribeDisks, DescribeKeyPairs), the lock vocabulary,
 stop/start and waits for their real states.
 
-All waits are built on ``waiters.wait_until``: bounded by a timeout, backing off from a short first delay,
-and failing at once when the instance goes somewhere it should not (it disappears, or falls back to the
-state it was leaving).
+All waits go through the waiter engine (``waiters.wait_until``): bounded by a timeout, polled on its
+schedule (instances report no progress: backoff within the engine's poll-rate limit), failing at once when
+the instance goes somewhere it should not (falls back to the state it was leaving), and failing when it is
+not found for ``MISSING_GRACE`` seconds (the instance was read just before: it is gone).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,18 +15,11 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError, describe_by_ids
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import wait_until
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import reporter, wait_until
 
-# Poll so that waiting adds little to what the operation itself takes (a stop, a start or a replacement
-# takes tens of seconds): with a 1.15 growth factor the next poll comes at most ~15 % of the time already
-# waited after a transition, and never more than MAX_DELAY after it (measured by
-# tests/benchmarks/disk_replace.py).
-FIRST_DELAY = 0.5
-MAX_DELAY = 2.0
-FACTOR = 1.15
-POLL = dict(first_delay=FIRST_DELAY, max_delay=MAX_DELAY, factor=FACTOR)
-# Consecutive polls that may miss an object (eventual consistency) before a wait fails.
-MISSING_TOLERANCE = 3
+# Seconds an instance (or a new system disk) may be missing from the listing before a wait fails: it was read
+# just before the wait, so a longer absence means it is gone.
+MISSING_GRACE = 60
 
 
 def describe_instances(client, instance_ids, region=None):
@@ -95,7 +89,7 @@ def wait_instance(client, instance_id, status, timeout, region=None, leaving=Non
     once (the operation was rolled back); so does the instance disappearing.
     Raises waiters.WaitTimeout when ``timeout`` passes.
     """
-    seen = {'moved': False, 'missing': 0}
+    seen = {'moved': False}
 
     def fetch():
         return describe_instance(client, instance_id, region=region)
@@ -104,12 +98,6 @@ def wait_instance(client, instance_id, status, timeout, region=None, leaving=Non
         return obj is not None and obj.get('Status') == status
 
     def failed(obj):
-        if obj is None:
-            seen['missing'] += 1
-            if seen['missing'] >= MISSING_TOLERANCE:
-                return 'instance %s no longer exists' % instance_id
-            return None
-        seen['missing'] = 0
         current = obj.get('Status')
         if current not in (leaving, status):
             seen['moved'] = True
@@ -118,7 +106,8 @@ def wait_instance(client, instance_id, status, timeout, region=None, leaving=Non
         return None
 
     return wait_until(fetch, done, failed=failed, timeout=timeout,
-                      what='instance %s to be %s' % (instance_id, status), **POLL)
+                      what='instance %s to be %s' % (instance_id, status), missing_grace=MISSING_GRACE,
+                      report=reporter(client, 'instance', instance_id, region))
 
 
 # Lock reasons that do not go away by waiting (DescribeInstances LockReason values). Any other lock (an
@@ -149,12 +138,10 @@ def settle_instance(client, instance, timeout, region=None):
     def done(obj):
         return obj is not None and is_settled(obj)
 
-    def failed(obj):
-        return 'instance %s no longer exists' % instance_id if obj is None else None
-
-    return wait_until(fetch, done, failed=failed, timeout=timeout,
+    return wait_until(fetch, done, timeout=timeout,
                       what='instance %s to settle in Running or Stopped with no operation in progress'
-                      % instance_id, **POLL)
+                      % instance_id, missing_grace=MISSING_GRACE,
+                      report=reporter(client, 'instance', instance_id, region))
 
 
 def _call_transition(client, action, params, instance_id, heading, region=None, retry_for=None):
@@ -232,28 +219,24 @@ def wait_system_disk_replaced(client, instance_id, disk_id, image_id, timeout, r
 
     def fetch():
         disk = describe_disk(client, disk_id, region=region)
+        if disk is None:  # may not be listed yet (eventual consistency): the missing-object rule
+            return None
         instance = None
-        if disk is not None and disk.get('Status') == 'In_use' and not lock_reasons(disk):
+        if disk.get('Status') == 'In_use' and not lock_reasons(disk):
             instance = describe_instance(client, instance_id, region=region)
-        return {'disk': disk, 'instance': instance}
+        return {'disk': disk, 'instance': instance, 'Status': disk.get('Status')}
 
     def done(obj):
-        return system_disk_replaced(obj['instance'], obj['disk'], instance_id, image_id)
-
-    missing = [0]
+        return obj is not None and system_disk_replaced(obj['instance'], obj['disk'], instance_id, image_id)
 
     def failed(obj):
         disk = obj['disk']
-        if disk is None:  # may not be listed yet (eventual consistency), but not for long
-            missing[0] += 1
-            if missing[0] >= MISSING_TOLERANCE:
-                return 'the new system disk %s of instance %s was not found' % (disk_id, instance_id)
-            return None
         if disk.get('Status') in ('Available',) or (disk.get('InstanceId') and disk['InstanceId'] != instance_id):
             return 'the new system disk %s is %s and not attached to instance %s' % (
                 disk_id, disk.get('Status'), instance_id)
         return None
 
     obj = wait_until(fetch, done, failed=failed, timeout=timeout,
-                     what='the new system disk %s of instance %s to be in use' % (disk_id, instance_id), **POLL)
+                     what='the new system disk %s of instance %s to be in use' % (disk_id, instance_id),
+                     missing_grace=MISSING_GRACE, report=reporter(client, 'instance', instance_id, region))
     return obj['instance'], obj['disk']

@@ -123,22 +123,6 @@ options:
       - Replace the system disk even when the instance already runs O(image_id) (re-image it).
     type: bool
     default: false
-  wait:
-    description:
-      - Wait until the replacement has finished and, when the instance is started, until it is C(Running).
-      - With V(false) the module returns as soon as the last call was accepted. The waits that the next step
-        needs are always done (a stopped instance before the replacement, a finished replacement before a
-        start).
-    type: bool
-    default: true
-  wait_timeout:
-    description:
-      - How many seconds the whole task may spend waiting (stop, replacement and start together).
-      - Also bounds the retries of the refusals an instance gives for a short while after a stop, a start or a
-        replacement (C(IncorrectInstanceStatus), C(OperationConflict), C(InvalidOperation.Conflict)); the stop,
-        the replacement and the start are retried with backoff until this time is used up.
-    type: int
-    default: 900
 attributes:
   check_mode:
     support: full
@@ -147,10 +131,17 @@ attributes:
     support: full
     description: Shows the image, status and system disk size of the instance before and after.
 notes:
+  - O(wait) waits until the replacement has finished and, when the instance is started, until it is C(Running).
+    With O(wait=false) the module returns as soon as the last call was accepted; the waits that the next step
+    needs are always done (a stopped instance before the replacement, a finished replacement before a start).
+    O(wait_timeout) counts for the stop, the replacement and the start together; it also bounds the retries of
+    the refusals an instance gives for a short while after a stop, a start or a replacement
+    (C(IncorrectInstanceStatus), C(OperationConflict), C(InvalidOperation.Conflict)).
   - The data disks, IP addresses, instance ID and tags are kept; everything on the old system disk is lost (the
     old system disk is released by the cloud). Take a snapshot or image first if you need it.
 extends_documentation_fragment:
   - alicloud.ecs_images.alicloud
+  - alicloud.ecs_images.alicloud.wait
 '''
 
 EXAMPLES = r'''
@@ -273,11 +264,16 @@ previous_image_id:
   returned: always
   type: str
   sample: centos_7_9_x64_20G_alibase_20240628.vhd
+api_calls:
+  description: Number of API requests the module sent (retries included); also returned on failure.
+  returned: always
+  type: int
+  sample: 2
 '''
 
 import time
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule, WAIT_ARGUMENT_SPEC
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.disk_replace import (
     check_login_options,
@@ -315,6 +311,8 @@ class Replacer:
         self.image_id = self.params['image_id']
         self.deadline = time.time() + self.params['wait_timeout']
         self.done = []          # steps whose call was accepted (they changed something): stop, replace, start
+        self.step = None        # the step being done
+        self.was_status = None  # the instance's status before the first step
         self.new_disk_id = None
         self.intent = None      # what an interrupted earlier run set out to do (its tag on the instance)
 
@@ -342,8 +340,6 @@ class Replacer:
 
     STEP_TEXT = {'stop': 'stopping the instance', 'replace': 'replacing the system disk',
                  'start': 'starting the instance', 'finish': 'removing the %s tag' % INTENT_TAG}
-    DONE_TEXT = {'stop': 'StopInstance accepted', 'replace': 'ReplaceSystemDisk accepted',
-                 'start': 'StartInstance accepted'}
 
     def state_after_failure(self, was_status):
         """Where the instance was left and what to do (best effort: the read may fail too)."""
@@ -367,87 +363,77 @@ class Replacer:
                      'instance again' % INTENT_TAG)
         return text
 
-    def fail_after_change(self, error, step, was_status):
-        detail = str(error)
-        extra = {}
-        if isinstance(error, ApiError):
-            extra = {'error': error.to_dict(), 'code': error.code, 'request_id': error.request_id,
-                     'action': error.action}
-        if not self.done:  # nothing was accepted: nothing changed
-            if isinstance(error, ApiError):
-                self.module.fail_api(error)
-            self.module.fail(detail)
-        self.module.fail(
-            'ecs_disk_replace failed while %s: %s. Done before the failure: %s. State: %s' % (
-                self.STEP_TEXT[step], detail, ', '.join(self.DONE_TEXT[d] for d in self.done),
-                self.state_after_failure(was_status)),
-            changed=True, actions=list(self.done), **extra)
+    def failure_state(self, error):
+        """For the failure boundary, once a step was accepted: ``(where the instance was left, None)``."""
+        if not self.done:
+            return None, None
+        return 'failed while %s; %s' % (self.STEP_TEXT[self.step], self.state_after_failure(self.was_status)), None
 
     def restart_after_refusal(self, error):
         """ReplaceSystemDisk was refused after this run stopped the instance (for example an image the cloud
         does not accept, such as one holding data-disk snapshots where that is refused): nothing was replaced,
-        so bring the instance back to Running and fail with the refusal. Returns when the start fails too."""
+        so bring the instance back to Running; the caller then raises the refusal to the failure boundary."""
         try:
             request_start(self.client, self.instance_id, region=self.region, retry_for=self.remaining())
             wait_instance(self.client, self.instance_id, 'Running', self.remaining(), region=self.region,
                           leaving='Stopped')
             clear_intent(self.client, 'instance', self.instance_id, region=self.region)
-        except (ApiError, WaitTimeout):
+        except (ApiError, WaitTimeout):   # best effort: the refusal is reported with where the instance was left
             return
-        self.module.fail('ReplaceSystemDisk of instance %s with image %s was refused: %s. The system disk was not '
-                         'replaced; the instance, stopped for it, was started again'
-                         % (self.instance_id, self.image_id, error),
-                         changed=True, actions=['stop', 'start'], error=error.to_dict(), code=error.code,
-                         request_id=error.request_id, action=error.action)
+        self.done.append('start')
+        self.module.failure_state = lambda exc: (
+            'the system disk was not replaced; the instance, stopped for it, was started again', None)
 
     def apply(self, plan, was_status):
+        """Stop, replace, start as planned. A failure goes to the failure boundary, which lists the accepted
+        calls and adds failure_state (where the instance was left)."""
         wait = self.params['wait']
         instance = None
         disk = None
-        step = None
-        try:
-            if plan['stop'] and plan['start']:
-                # Crash-safe intent: a run killed from here on leaves the tag, and the rerun starts the instance
-                # again at the end, as this run would have.
-                step = 'stop'
-                record_intent(self.client, 'instance', self.instance_id, INTENT, region=self.region,
-                              was='Running', image=self.image_id)
-            if plan['stop']:
-                step = 'stop'
-                request_stop(self.client, self.instance_id, force_stop=self.params['force_stop'],
-                             stopped_mode=self.params['stopped_mode'], region=self.region,
-                             retry_for=self.remaining())
-                self.done.append('stop')
-                instance = wait_instance(self.client, self.instance_id, 'Stopped', self.remaining(),
-                                         region=self.region, leaving='Running')
-            if plan['replace']:
-                step = 'replace'
-                params = {'InstanceId': self.instance_id, 'ImageId': self.image_id,
-                          'SystemDisk.Size': plan['system_disk_size']}
-                params.update(login_params(self.params))
+        self.was_status = was_status
+        self.module.failure_extras['actions'] = self.done
+        self.module.failure_state = self.failure_state
+        if plan['stop'] and plan['start']:
+            # Crash-safe intent: a run killed from here on leaves the tag, and the rerun starts the instance
+            # again at the end, as this run would have.
+            self.step = 'stop'
+            record_intent(self.client, 'instance', self.instance_id, INTENT, region=self.region,
+                          was='Running', image=self.image_id)
+        if plan['stop']:
+            self.step = 'stop'
+            request_stop(self.client, self.instance_id, force_stop=self.params['force_stop'],
+                         stopped_mode=self.params['stopped_mode'], region=self.region, retry_for=self.remaining())
+            self.done.append('stop')
+            instance = wait_instance(self.client, self.instance_id, 'Stopped', self.remaining(),
+                                     region=self.region, leaving='Running')
+        if plan['replace']:
+            self.step = 'replace'
+            params = {'InstanceId': self.instance_id, 'ImageId': self.image_id,
+                      'SystemDisk.Size': plan['system_disk_size']}
+            params.update(login_params(self.params))
+            try:
                 resp = self.client.call('ReplaceSystemDisk', params, client_token=True, region=self.region,
                                         retry_for=self.remaining())
-                self.new_disk_id = resp.get('DiskId')
-                self.done.append('replace')
-                if wait or plan['start']:
-                    instance, disk = wait_system_disk_replaced(self.client, self.instance_id, self.new_disk_id,
-                                                               self.image_id, self.remaining(), region=self.region)
-            if plan['start']:
-                step = 'start'
-                request_start(self.client, self.instance_id, region=self.region, retry_for=self.remaining())
-                self.done.append('start')
-                instance = None
-                if wait:
-                    instance = wait_instance(self.client, self.instance_id, 'Running', self.remaining(),
-                                             region=self.region, leaving='Stopped')
-            if self.intent is not None or (plan['stop'] and plan['start']):
-                step = 'finish'
-                clear_intent(self.client, 'instance', self.instance_id, region=self.region)
-        except (ApiError, WaitTimeout) as e:
-            if step == 'replace' and isinstance(e, ApiError) and 'stop' in self.done and 'replace' not in self.done \
-                    and plan['start']:
-                self.restart_after_refusal(e)
-            self.fail_after_change(e, step, was_status)
+            except ApiError as err:
+                if 'stop' in self.done and plan['start']:
+                    self.restart_after_refusal(err)
+                raise
+            self.new_disk_id = resp.get('DiskId')
+            self.done.append('replace')
+            if wait or plan['start']:
+                instance, disk = wait_system_disk_replaced(self.client, self.instance_id, self.new_disk_id,
+                                                           self.image_id, self.remaining(), region=self.region)
+        if plan['start']:
+            self.step = 'start'
+            request_start(self.client, self.instance_id, region=self.region, retry_for=self.remaining())
+            self.done.append('start')
+            instance = None
+            if wait:
+                instance = wait_instance(self.client, self.instance_id, 'Running', self.remaining(),
+                                         region=self.region, leaving='Stopped')
+        if self.intent is not None or (plan['stop'] and plan['start']):
+            self.step = 'finish'
+            clear_intent(self.client, 'instance', self.instance_id, region=self.region)
         if instance is None or not wait:
             instance = describe_instance(self.client, self.instance_id, region=self.region) or {}
         if plan['replace'] and disk is None:
@@ -458,16 +444,9 @@ class Replacer:
         msg = check_login_options(self.params)
         if msg:
             self.module.fail(msg)
-        if self.params['wait_timeout'] <= 0:
-            self.module.fail('wait_timeout must be a positive number of seconds')
         if self.params['system_disk_size'] is not None and self.params['system_disk_size'] <= 0:
             self.module.fail('system_disk_size must be a positive number of GiB')
-        try:
-            instance, disk, image, extra = self.read()
-        except ApiError as e:
-            self.module.fail_api(e)
-        except WaitTimeout as e:
-            self.module.fail('instance %s did not settle in Running or Stopped: %s' % (self.instance_id, e))
+        instance, disk, image, extra = self.read()
         was_running = bool(self.intent) and self.intent.get('was') == 'Running'
         plan = plan_replacement(instance, disk, image, self.params, was_running=was_running, **extra)
         if plan['error']:
@@ -489,11 +468,7 @@ class Replacer:
             if plan['replace'] and not image_usable(image):
                 # Available but not yet Usable (the flag lags the status after a create, copy or import): the
                 # cloud refuses ReplaceSystemDisk until then. Waited for before anything is stopped.
-                try:
-                    wait_image_usable(self.client, self.image_id, self.remaining(), region=self.region)
-                except WaitTimeout as e:
-                    self.module.fail('image_id %s is Available but not yet usable by the cloud; nothing was '
-                                     'changed: %s' % (self.image_id, e))
+                wait_image_usable(self.client, self.image_id, self.remaining(), region=self.region)
             final, new_disk = self.apply(plan, instance.get('Status'))
             new_disk = new_disk or disk
             after = {'image_id': final.get('ImageId'), 'status': final.get('Status'),
@@ -523,9 +498,8 @@ def main():
         stopped_mode=dict(type='str', default='KeepCharging', choices=list(STOPPED_MODES)),
         start=dict(type='bool'),
         force=dict(type='bool', default=False),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=900),
     )
+    argument_spec.update(WAIT_ARGUMENT_SPEC)
     module = AlicloudModule(
         argument_spec,
         supports_check_mode=True,
@@ -533,6 +507,10 @@ def main():
         mutually_exclusive=[('password', 'key_pair_name', 'password_inherit')],
         required_one_of=[('password', 'key_pair_name', 'password_inherit')],
     )
+    module.run(run, module)
+
+
+def run(module):
     Replacer(module).run()
 
 

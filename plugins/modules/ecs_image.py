@@ -370,6 +370,11 @@ adopted:
   returned: always
   type: bool
   sample: false
+api_calls:
+  description: Number of API requests the module sent (retries included); also returned on failure.
+  returned: always
+  type: int
+  sample: 2
 '''
 
 import copy
@@ -392,13 +397,19 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances impo
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.snapshots import describe_snapshot, describe_snapshots
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
-    WaitTimeout, wait_image, wait_until,
+    WaitTimeout, wait_image, wait_image_gone,
 )
 
 REGIONAL_HINT = ('custom images, instances and snapshots are regional: create the image in the region of its '
                  'source, then copy it with alicloud.ecs_images.ecs_image_copy')
 DIFF_KEYS = ('name', 'description', 'image_family', 'tags', 'status', 'resource_group_id')
 IMMUTABLE = ('architecture', 'platform', 'image_version')
+# DeleteImage refusals: what a rerun will do (the failure boundary says it after the cloud's message)
+DELETE_REFUSALS = {
+    'ImageUsingByInstance': 'Instances were created from the image: a rerun fails the same way unless force=true',
+    'ImageUseShared': ('The image is shared with other accounts: unshare it first '
+                       '(alicloud.ecs_images.ecs_image_share), then run again'),
+}
 LEFT_AS_IS = 'it cannot be changed in place, so it is left as it is (create a new image to change it)'
 
 
@@ -610,11 +621,14 @@ class EcsImage:
         self.adopted = False    # the image was being created by another run; this run adopted it
 
     def api(self, msg, function, *args, **kwargs):
-        """``function(*args, **kwargs)``; an ApiError fails the module with ``msg`` naming what was being done."""
+        """``function(*args, **kwargs)``. An ApiError goes on to the failure boundary (base.py), which reports it
+        once, prefixed with ``msg`` (what was being done: ``err.context``)."""
         try:
             return function(*args, **kwargs)
         except ApiError as err:
-            self.mod.fail_api(err, msg=msg)
+            if getattr(err, 'context', None) is None:
+                err.context = msg
+            raise
 
     def validate(self):
         """Bad input, found before any read."""
@@ -623,8 +637,6 @@ class EcsImage:
         check_description(self.mod, 'description', p['description'])
         check_name(self.mod, 'image_family', p['image_family'])
         check_tags(self.mod, p['tags'])
-        if p['wait_timeout'] is not None and p['wait_timeout'] < 0:
-            self.mod.fail('option wait_timeout must not be negative')
         mappings = p['disk_device_mappings']
         if mappings is not None:
             if not mappings:
@@ -683,22 +695,17 @@ class EcsImage:
             if error:
                 self.mod.fail(error)
             if kind == 'instance' and item.get('Status') in ('Pending', 'Starting', 'Stopping'):
-                try:   # a transient state: wait for Running or Stopped (CreateImage refuses others)
-                    self.api('while waiting for instance %s' % resource_id, settle_instance, self.client, item,
-                             self.p['wait_timeout'])
-                except WaitTimeout as exc:
-                    self.mod.fail('option instance_id: CreateImage needs the instance Running or Stopped: %s' % exc)
+                # a transient state: wait for Running or Stopped (CreateImage refuses others)
+                settle_instance(self.client, item, self.p['wait_timeout'])
 
     def wait_for(self, image_id, target=('Available',)):
+        """Wait for the image (waiter engine); a failure (WaitFailed/WaitTimeout/ApiError) goes to the failure
+        boundary with the image as last seen."""
         try:
-            return self.api('while waiting for image %s' % image_id, wait_image, self.client, image_id,
-                            self.p['wait_timeout'], target=target)
+            return wait_image(self.client, image_id, self.p['wait_timeout'], target=target)
         except WaitTimeout as exc:
-            last = normalize_image(exc.last) if exc.last else None
-            if exc.failed:
-                self.mod.fail('image %s failed in region %s: %s' % (image_id, self.region, exc), image=last)
-            self.mod.fail('%s; the image is still %s (it may finish later: rerun to wait again)'
-                          % (exc, (last or {}).get('status')), image=last)
+            self.mod.failure_extras['image'] = normalize_image(exc.last) if exc.last else None
+            raise
 
     # ------------------------------------------------------------------ present
     def create(self):
@@ -766,11 +773,7 @@ class EcsImage:
         if plan['error']:
             self.mod.fail(plan['error'])
         if plan['wait_first'] and not self.mod.check_mode:
-            try:
-                self.api('while waiting for image %s' % image_id, wait_image, self.client, image_id,
-                         p['wait_timeout'], target=SETTLED_STATUSES)
-            except WaitTimeout as exc:
-                self.mod.fail('cannot delete image %s: %s' % (image_id, exc))
+            self.wait_for(image_id, target=SETTLED_STATUSES)
 
         to_delete, kept = [], {}
         if p['delete_snapshots']:
@@ -789,21 +792,16 @@ class EcsImage:
         except ApiError as err:
             if err.code == 'InvalidImageId.NotFound' and err.attempts > 1:
                 pass    # an earlier attempt deleted it, its answer was lost
-            elif err.code == 'ImageUsingByInstance':
-                self.mod.fail_api(err, msg='cannot delete image %s: instances were created from it; set force=true '
-                                           'to delete it anyway' % image_id)
-            elif err.code == 'ImageUseShared':
-                self.mod.fail_api(err, msg='cannot delete image %s: it is shared with other accounts; unshare it '
-                                           'first (alicloud.ecs_images.ecs_image_share)' % image_id)
             else:
-                self.mod.fail_api(err, msg='cannot delete image %s' % image_id)
+                self.mod.rerun_hint = DELETE_REFUSALS.get(err.code)
+                raise
         if to_delete or p['wait']:
             # The cloud lists a deleted image for a while and refuses its snapshots meanwhile
             # (SnapshotCreatedImage): wait until it is no longer listed - always when snapshots are to be deleted.
+            self.mod.failure_extras.update(image=before, deleted_snapshots=[],
+                                           kept_snapshots=list(kept) + list(to_delete))
             try:
-                wait_until(lambda: describe_image(self.client, image_id), lambda obj: obj is None,
-                           timeout=p['wait_timeout'], first_delay=1.0, max_delay=10.0,
-                           what='image %s to be removed' % image_id)
+                wait_image_gone(self.client, image_id, p['wait_timeout'])
             except WaitTimeout as exc:
                 for snapshot_id in to_delete:
                     kept[snapshot_id] = ('image %s was still listed after wait_timeout=%ss, so its snapshots could '
@@ -812,17 +810,15 @@ class EcsImage:
                 self.warnings.append('image %s was deleted but is still listed: %s' % (image_id, exc))
                 self.warn_kept(image_id, dict((s, kept[s]) for s in to_delete))
                 return True, before, diff, [], list(kept)
-            except ApiError as err:
-                self.mod.fail_api(err, msg='image %s was deleted; reading it while waiting for it to be gone failed'
-                                  % image_id, changed=True, image=before, deleted_snapshots=[],
-                                  kept_snapshots=list(kept) + list(to_delete))
         try:
             deleted, refused = delete_snapshots(self.client, to_delete)
         except ApiError as err:
-            self.mod.fail_api(err, msg='image %s was deleted, but deleting its snapshot %s failed; delete these '
-                                       'snapshots yourself: %s'
-                                       % (image_id, err.remaining[0], ', '.join(err.remaining)),
-                              image=before, deleted_snapshots=err.deleted, kept_snapshots=list(kept) + list(err.kept))
+            # the image is gone, so a rerun does not find these snapshots any more: say which they are
+            self.mod.rerun_hint = ('Image %s is deleted, so a rerun does not see its snapshots: delete these yourself: '
+                                   '%s' % (image_id, ', '.join(err.remaining)))
+            self.mod.failure_extras.update(image=before, deleted_snapshots=err.deleted,
+                                           kept_snapshots=list(kept) + list(err.kept))
+            raise
         self.warn_kept(image_id, refused)
         kept.update(refused)
         return True, before, diff, deleted, list(kept)
@@ -893,6 +889,10 @@ def main():
         supports_check_mode=True,
         id_options={'image_id': 'image', 'instance_id': 'instance', 'snapshot_id': 'snapshot'},
     )
+    mod.run(run, mod)
+
+
+def run(mod):
     EcsImage(mod).run()
 
 

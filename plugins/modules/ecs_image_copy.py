@@ -23,8 +23,10 @@ description:
     C(Available) custom image of the account, a destination region that does not exist, the source region as
     a destination, an ambiguous name and a failed copy left in a destination region. The regions are listed
     (DescribeRegions) only when a destination holds no copy yet, so a rerun with nothing to do skips it.
-  - While waiting, the module estimates from the reported progress when each copy will finish and polls
-    shortly after that moment, never more often than every 2 seconds and at least every 10 seconds.
+  - O(wait) waits until every copy is C(Available) (O(state=present)) or gone (O(state=absent)); with
+    O(wait=false) the module returns as soon as the copies are started or cancelled. O(wait_timeout) counts
+    for all regions together. While waiting, the module estimates from the reported progress when each copy
+    will finish and polls shortly after that moment (see O(wait)).
 author:
   - alicloud.ecs_images contributors (@alicloud)
 options:
@@ -93,20 +95,9 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  wait:
-    description:
-      - Wait until every copy is C(Available) (O(state=present)) or gone (O(state=absent)).
-      - With O(wait=false) the module returns as soon as the copies are started or cancelled.
-    type: bool
-    default: true
-  wait_timeout:
-    description:
-      - How many seconds to wait in total for all regions. A copy that is still running when the time is up
-        goes on in the cloud; the module fails, and running it again resumes waiting for the same copy.
-    type: int
-    default: 3600
 extends_documentation_fragment:
   - alicloud.ecs_images.alicloud
+  - alicloud.ecs_images.alicloud.wait
 attributes:
   check_mode:
     support: full
@@ -218,11 +209,10 @@ api_calls:
 import threading
 import time
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule, WAIT_ARGUMENT_SPEC
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.distribute import (
-    ProgressSchedule, copy_params, normalize_regions, plan_copy_absent,
-    plan_copy_present, region_errors, unproven_regions, wait_with_progress)
+    copy_params, normalize_regions, plan_copy_absent, plan_copy_present, region_errors, unproven_regions)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_snapshots import (
     delete_image_snapshots, image_snapshot_ids)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
@@ -232,12 +222,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import ap
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
     check_description, check_name, check_tags)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
-    WaitTimeout, wait_image_usable, wait_until)
-
-# Poll schedule of copies: see ProgressSchedule.
-FIRST_DELAY = 2.0
-MIN_INTERVAL = 2.0
-MAX_INTERVAL = 10.0
+    image_progress, reporter, wait_image_gone, wait_image_usable, wait_until)
 
 
 def run_parallel(func, regions):
@@ -268,13 +253,8 @@ def with_region(image, region):
 
 def progress_of(image):
     """Copy progress in percent: the image's Progress, else the slowest disk's."""
-    if image is None:
-        return None
-    value = image.get('progress')
-    disks = [d['progress'] for d in image.get('disk_device_mappings') or [] if d.get('progress') is not None]
-    if not value and disks:
-        value = min(disks)
-    return value
+    value = image_progress(image)
+    return int(value) if value is not None else None
 
 
 class CopyRun:
@@ -290,7 +270,6 @@ class CopyRun:
         self.name = p['name']
         self.plan = {}
         self.clients = {}
-        self.written = {}      # region -> True once a write call succeeded there (survives a later failure)
         self.latest = {}       # region -> latest image seen while applying
         self.deleted_snapshots = {}
         self.warnings = []
@@ -306,17 +285,12 @@ class CopyRun:
             check_tags(self.m, p['tags'])
         if p['kms_key_id'] and not p['encrypted']:
             self.m.fail('kms_key_id requires encrypted=true')
-        if p['wait_timeout'] < 0:
-            self.m.fail('wait_timeout must be 0 or more seconds')
         if not self.source_region:
             self.m.fail('source_region: no region given (set source_region or region)')
 
     def read_source(self):
         client = self.m.client(self.source_region)
-        try:
-            raw = describe_image(client, self.p['image_id'], region=self.source_region)
-        except ApiError as err:
-            self.m.fail_api(err, 'cannot read the source image %s' % self.p['image_id'])
+        raw = describe_image(client, self.p['image_id'], region=self.source_region)
         self.source = with_region(normalize_image(raw), self.source_region)
         self.source_raw = raw
         if self.state == 'present':
@@ -338,10 +312,7 @@ class CopyRun:
 
     def check_regions(self):
         """Refuse destinations that cannot be used (DescribeRegions: whether they exist)."""
-        try:
-            known = set(region_ids(self.m.client(self.source_region)))
-        except ApiError as err:
-            self.m.fail_api(err, 'cannot list the regions')
+        known = set(region_ids(self.m.client(self.source_region)))
         errors = region_errors(self.source_region, self.regions, known)
         if errors:
             self.m.fail('; '.join(errors))
@@ -360,14 +331,13 @@ class CopyRun:
         found = dict((region, (results[region][0] or [None])[0]) for region in self.regions)
         if unproven_regions(found):
             self.check_regions()
+        failures = [(region, results[region][1]) for region in self.regions if results[region][1] is not None]
+        if failures:
+            self.m.fail_from(failures[0][1], failures=failures, source_image=self.source)
         errors = []
         for region in self.regions:
-            images, exc = results[region]
-            if exc is not None:
-                errors.append('%s: %s' % (region, exc))
-                continue
             planner = plan_copy_present if self.state == 'present' else plan_copy_absent
-            action, image, error = planner(region, self.name, images)
+            action, image, error = planner(region, self.name, results[region][0])
             if error:
                 errors.append(error)
             self.plan[region] = {'action': action, 'image': image}
@@ -382,25 +352,25 @@ class CopyRun:
     def remaining(self):
         return max(0.0, self.deadline - time.time())
 
-    def wait_copy(self, region, image):
+    def wait_copy(self, region, image_id, image=None, find=None):
+        """Wait for the copy to be Available (the waiter engine). ``image``: the copy as last read (None: not
+        listed yet); ``find``: fetch the copy another way (by name) when its id is unknown."""
         client = self.clients[region]
-        image_id = image['image_id']
 
         def fetch():
-            return normalize_image(describe_image(client, image_id, region=region))
+            if find is not None:
+                return find()
+            return with_region(normalize_image(describe_image(client, image_id, region=region)), region)
 
         def failed(obj):
-            if obj is None:
-                return 'copy %s in region %s no longer exists (was it cancelled?)' % (image_id, region)
             if obj['status'] in FAILED_STATUSES:
-                return 'copy %s in region %s is %s' % (image_id, region, obj['status'])
+                return 'copy %s in region %s is %s' % (obj['image_id'], region, obj['status'])
             return None
 
-        schedule = ProgressSchedule(FIRST_DELAY, MIN_INTERVAL, MAX_INTERVAL)
-        return wait_with_progress(fetch, lambda obj: obj is not None and obj['status'] == 'Available', failed,
-                                  progress_of, self.remaining(), schedule,
-                                  what='copy %s in region %s to be Available' % (image_id, region),
-                                  timeout_error=WaitTimeout, first_object=image)
+        return wait_until(fetch, lambda obj: obj is not None and obj['status'] == 'Available', failed,
+                          self.remaining(), 'copy %s in region %s to be Available' % (image_id or self.name, region),
+                          progress=progress_of, first_object=image,
+                          report=reporter(client, 'copy', image_id or self.name, region))
 
     def copy_image(self, client, params):
         """CopyImage. Where the cloud refuses a copy of a source that is being copied to another region
@@ -429,47 +399,42 @@ class CopyRun:
             try:
                 response = self.copy_image(client, params)
                 image_id = response.get('ImageId')
-                out['changed'] = self.written[region] = True
+                out['changed'] = True
             except ApiError as err:
                 if err.code != 'InvalidImageName.Duplicated':
                     raise
                 # an earlier attempt of this call whose answer was lost (attempts > 1), or another run, started
                 # the same copy meanwhile: follow it instead of failing
                 image_id = None
-                out['changed'] = self.written[region] = err.attempts > 1
+                out['changed'] = err.attempts > 1
 
-            def fetch():
-                if image_id:
-                    return normalize_image(describe_image(client, image_id, region=region))
+            def find():
                 found = find_images_by_name(client, self.name, owner='self', region=region)
-                return normalize_image(found[0]) if len(found) == 1 else None
+                return with_region(normalize_image(found[0]), region) if len(found) == 1 else None
 
-            # the new copy may be listed late (eventual consistency): look until the deadline (at least 60 s)
-            image = fetch()
-            if image is None:
-                try:
-                    image = wait_until(fetch, lambda obj: obj is not None, timeout=max(60.0, self.remaining()),
-                                       first_delay=0.5, max_delay=5.0,
-                                       what='copy %s in region %s to be listed' % (image_id or self.name, region))
-                except WaitTimeout:
-                    raise RuntimeError('CopyImage to %s returned %s but the copy is not listed'
-                                       % (region, image_id or 'InvalidImageName.Duplicated'))
+            if self.p['wait']:
+                # the new copy may not be listed at once: the waiter tolerates that until wait_timeout
+                out['image'] = self.latest[region] = self.wait_copy(region, image_id,
+                                                                    find=None if image_id else find)
+                return out
+            image = with_region(normalize_image(describe_image(client, image_id, region=region)), region) \
+                if image_id else find()
+            if image is None:   # not listed yet: what CopyImage just started
+                image = with_region(normalize_image({'ImageId': image_id, 'ImageName': self.name,
+                                                     'Status': 'Creating', 'IsCopied': True}), region)
             out['image'] = self.latest[region] = image
         elif item.get('tags') and (item['tags'][0] or item['tags'][1]):
             apply_tags(client, 'image', item['image']['image_id'], item['tags'][0], item['tags'][1],
                        region=region)
-            out['changed'] = self.written[region] = True
+            out['changed'] = True
             out['image'] = dict(item['image'], tags=merged_tags(item['image']['tags'], self.p['tags'],
                                                                 self.p['purge_tags']))
         if self.p['wait'] and out['image']['status'] in IN_FLIGHT_STATUSES:
-            out['image'] = self.wait_copy(region, out['image'])
+            out['image'] = self.wait_copy(region, out['image']['image_id'], out['image'])
         return out
 
     def wait_gone(self, region, image_id):
-        client = self.clients[region]
-        wait_until(lambda: describe_image(client, image_id, region=region), lambda obj: obj is None, None,
-                   self.remaining(), first_delay=0.5, max_delay=5.0,
-                   what='image %s in region %s to be removed' % (image_id, region), poll_first=True)
+        wait_image_gone(self.clients[region], image_id, self.remaining(), region=region)
 
     def apply_absent(self, region):
         item = self.plan[region]
@@ -481,7 +446,6 @@ class CopyRun:
         if action == 'cancel':
             try:
                 client.call('CancelCopyImage', {'ImageId': image['image_id']}, region=region)
-                self.written[region] = True
             except ApiError as err:
                 if err.code == 'InvalidImageId.NotFound':
                     # gone: by our own earlier attempt whose answer was lost, or by someone else
@@ -496,7 +460,6 @@ class CopyRun:
         if action == 'delete':
             try:
                 client.call('DeleteImage', {'ImageId': image['image_id']}, region=region)
-                self.written[region] = True
             except ApiError as err:
                 if err.code != 'InvalidImageId.NotFound':
                     raise
@@ -505,11 +468,11 @@ class CopyRun:
             self.wait_gone(region, image['image_id'])
         if action == 'delete' and self.p['delete_snapshots']:
             snapshot_ids = image_snapshot_ids(image)
-            try:
-                deleted, kept = delete_image_snapshots(client, snapshot_ids, image['image_id'], region)
-            except ApiError as err:
-                raise RuntimeError('copy %s was deleted but deleting its snapshots failed (%s); delete these '
-                                   'snapshots yourself: %s' % (image['image_id'], err, ', '.join(snapshot_ids)))
+            # a failure here is reported by the failure boundary (the DeleteImage above is listed as done); the
+            # copy is gone, so a rerun finds nothing to delete: the snapshots left are named in the message
+            self.m.failure_extras.setdefault('snapshots_left', {})[region] = snapshot_ids
+            deleted, kept = delete_image_snapshots(client, snapshot_ids, image['image_id'], region)
+            self.m.failure_extras['snapshots_left'].pop(region, None)
             self.deleted_snapshots[region] = deleted
             for snapshot_id, reason in sorted(kept.items()):
                 self.warnings.append('%s: snapshot %s of copy %s is kept: %s'
@@ -565,31 +528,26 @@ class CopyRun:
         if copied and not image_usable(self.source_raw):
             # Available but not yet Usable (the flag lags the status after a create, copy or import): the cloud
             # refuses CopyImage until then
-            try:
-                wait_image_usable(self.m.client(self.source_region), self.p['image_id'], self.remaining(),
-                                  region=self.source_region)
-            except WaitTimeout as exc:
-                self.m.fail('image_id: image %s is Available but not yet usable by the cloud, nothing was copied: '
-                            '%s' % (self.p['image_id'], exc), source_image=self.source)
+            self.m.failure_extras['source_image'] = self.source
+            wait_image_usable(self.m.client(self.source_region), self.p['image_id'], self.remaining(),
+                              region=self.source_region)
         results = run_parallel(self.apply_present, self.regions)
-        errors = []
+        failures = []
         changed = False
         for region in self.regions:
             out, exc = results[region]
             if exc is not None:
-                errors.append(self.region_error(region, exc))
+                failures.append((region, exc))
                 image = getattr(exc, 'last', None)
                 if not (isinstance(image, dict) and image.get('image_id')):
                     image = self.latest.get(region, self.plan[region]['image'])
                 images[region] = with_region(image, region)
-                changed = changed or self.written.get(region, False)
                 continue
             changed = changed or out['changed']
             images[region] = with_region(out['image'], region)
-        if errors:
-            self.m.fail('; '.join(errors), changed=changed, images=images, source_image=self.source,
-                        copied_regions=copied, in_progress_regions=in_progress, tagged_regions=tagged,
-                        api_calls=self.m.api_calls)
+        if failures:
+            self.m.fail_from(failures[0][1], failures=failures, images=images, source_image=self.source,
+                             copied_regions=copied, in_progress_regions=in_progress, tagged_regions=tagged)
         self.exit(changed, images, copied, in_progress, tagged, [], [])
 
     def run_absent(self):
@@ -599,43 +557,32 @@ class CopyRun:
         if self.m.check_mode:
             self.exit(bool(cancelled or deleted), images, [], [], [], cancelled, deleted)
         results = run_parallel(self.apply_absent, self.regions)
-        errors = []
+        failures = []
         changed = False
         cancelled, deleted = [], []
         for region in self.regions:
             out, exc = results[region]
             if exc is not None:
-                errors.append(self.region_error(region, exc))
+                failures.append((region, exc))
                 images[region] = with_region(self.plan[region]['image'], region)
-                changed = changed or self.written.get(region, False)
                 continue
             changed = changed or out['changed']
             if out['action'] == 'cancel':
                 cancelled.append(region)
             elif out['action'] == 'delete':
                 deleted.append(region)
-        if errors:
-            self.m.fail('; '.join(errors), changed=changed, images=images, source_image=self.source,
-                        cancelled_regions=cancelled, deleted_regions=deleted,
-                        deleted_snapshots=self.deleted_snapshots, api_calls=self.m.api_calls)
+        if failures:
+            self.m.fail_from(failures[0][1], failures=failures, images=images, source_image=self.source,
+                             cancelled_regions=cancelled, deleted_regions=deleted,
+                             deleted_snapshots=self.deleted_snapshots)
         self.exit(changed, images, [], [], [], cancelled, deleted)
-
-    def region_error(self, region, exc):
-        if isinstance(exc, WaitTimeout) and not getattr(exc, 'failed', False):
-            last = getattr(exc, 'last', None) or {}
-            return ('%s: timed out after wait_timeout=%ss waiting for copy %s (last seen %s, %s%%); the copy goes '
-                    'on in the cloud: run the task again to keep waiting for it, or with state=absent to cancel it'
-                    % (region, self.p['wait_timeout'], last.get('image_id'), last.get('status'),
-                       progress_of(last) if last else '?'))
-        return '%s: %s' % (region, exc)
 
     def exit(self, changed, images, copied, in_progress, tagged, cancelled, deleted):
         for warning in self.warnings:
             self.m.warn(warning)
         self.m.exit(changed, images=images, source_image=self.source, copied_regions=copied,
                     in_progress_regions=in_progress, tagged_regions=tagged, cancelled_regions=cancelled,
-                    deleted_regions=deleted, deleted_snapshots=self.deleted_snapshots, api_calls=self.m.api_calls,
-                    diff=self.diff(images))
+                    deleted_regions=deleted, deleted_snapshots=self.deleted_snapshots, diff=self.diff(images))
 
 
 def main():
@@ -652,11 +599,10 @@ def main():
         resource_group_id=dict(type='str'),
         delete_snapshots=dict(type='bool', default=False),
         state=dict(type='str', default='present', choices=['present', 'absent']),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=3600),
     )
+    argument_spec.update(WAIT_ARGUMENT_SPEC)
     amodule = AlicloudModule(argument_spec, supports_check_mode=True, id_options={'image_id': 'image'})
-    CopyRun(amodule).run()
+    amodule.run(CopyRun(amodule).run)
 
 
 if __name__ == '__main__':

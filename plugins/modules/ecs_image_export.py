@@ -82,16 +82,6 @@ options:
       - An export of the image that is queued or running is still joined or waited for, never started twice.
     type: bool
     default: false
-  wait:
-    description:
-      - Wait until the export task has finished and return the object keys it wrote.
-      - With V(false) the module returns as soon as the export has started (RV(oss_objects) is then empty); a
-        later run waits for it, or finds it finished and completes the manifest.
-  wait_timeout:
-    description:
-      - How long to wait for the export task (and for the image to become usable, and for another export of the
-        image to end first), in seconds.
-    default: 3600
 extends_documentation_fragment:
   - alicloud.ecs_images.alicloud
   - alicloud.ecs_images.alicloud.wait
@@ -100,6 +90,9 @@ notes:
   - Exporting needs the RAM role O(role_name) (default C(AliyunECSImageExportDefaultRole)) authorised to write to
     the bucket, and the module's own credentials need C(oss:GetObject), C(oss:PutObject), C(oss:ListObjects) on
     the bucket for the manifest and the object list.
+  - With O(wait=false) the module returns as soon as the export has started (RV(oss_objects) is then empty); a
+    later run waits for it, or finds it finished and completes the manifest. O(wait_timeout) also covers waiting
+    for the image to become usable and for another export of the image to end first.
   - The cloud exports an image of at most 4 data disks of at most 500 GiB each, does not export Windows images
     nor images derived from marketplace images, and limits the number of exports per week
     (C(WeeklyQuotaExceed.ExportImage)) and running at a time (C(ConcurrentQuotaExceed.ExportImage)).
@@ -207,17 +200,21 @@ task_status:
   returned: always
   type: str
   sample: Finished
+api_calls:
+  description: Number of API requests the module sent (retries included); also returned on failure.
+  returned: always
+  type: int
+  sample: 2
 '''
 
 import json
 import time
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule, WAIT_ARGUMENT_SPEC
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image, image_usable
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
-    WaitFailed, WaitTimeout, wait_image_usable)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import wait_image_usable
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import follow_task
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tasks import (
     describe_task, running_tasks, task_related_values)
@@ -358,7 +355,7 @@ class Exporter:
                      oss_objects=list(keys), manifest_object=self.key, task_status=status or '', diff=diff)
 
     def remaining(self):
-        return max(1, self.deadline - time.monotonic())
+        return max(0, self.deadline - time.monotonic())
 
     def oss_fail(self, err, doing):
         if isinstance(err, oss2_exceptions.NoSuchBucket):
@@ -417,15 +414,11 @@ class Exporter:
         tasks = running_tasks(self.client, 'ExportImage', resource_id=self.p['image_id'])
         return [(t['TaskId'], describe_task(self.client, t['TaskId'])) for t in tasks]
 
-    def wait_for(self, task_id, what):
-        """Wait for an export task until the overall deadline; fail at once with the task's error."""
-        try:
-            return follow_task(self.client, task_id, self.remaining())
-        except WaitFailed as e:
-            self.am.fail('%s failed: %s' % (what, e), task_id=task_id)
-        except WaitTimeout as e:
-            self.am.fail('%s did not finish within wait_timeout=%s seconds: %s' % (what, self.p['wait_timeout'], e),
-                         task_id=task_id)
+    def wait_for(self, task_id):
+        """Wait for an export task until the overall deadline; fail at once with the task's error (the failure
+        boundary reports WaitFailed/WaitTimeout/ApiError, naming the task)."""
+        self.am.failure_extras['task_id'] = task_id
+        return follow_task(self.client, task_id, self.remaining(), kind='export')
 
     def produced_format(self, task):
         formats = [f.lower() for f in task_related_values(task, 'ImageFormat')]
@@ -472,7 +465,7 @@ class Exporter:
                 keys = self.complete(manifest, task_id, task)
                 diff['after'] = dict(oss_objects=keys)
             self.result(changed, task_id, keys, status, diff)
-        task = self.wait_for(task_id, 'export of image %s' % self.p['image_id'])
+        task = self.wait_for(task_id)
         keys = self.complete(manifest, task_id, task)
         diff['after'] = dict(oss_objects=keys)
         self.result(changed, task_id, keys, 'Finished', diff)
@@ -492,11 +485,7 @@ class Exporter:
         """Wait (bounded) until the cloud flags the image Usable; in check mode only predict."""
         if image_usable(image) or self.am.check_mode:
             return
-        try:
-            wait_image_usable(self.client, self.p['image_id'], self.remaining())
-        except WaitTimeout as e:
-            self.am.fail('image_id %s is Available but not yet usable by the cloud: %s' % (self.p['image_id'], e),
-                         option='image_id')
+        wait_image_usable(self.client, self.p['image_id'], self.remaining())   # failures: the boundary
 
     def run(self):
         p = self.p
@@ -541,7 +530,7 @@ class Exporter:
                              % (p['image_id'], ', '.join(other)), task_id=other[0])
             if not self.am.check_mode:   # check mode predicts from the manifest as it is
                 for task_id in other:
-                    self.wait_for(task_id, 'the other export of image %s' % p['image_id'])
+                    self.wait_for(task_id)
                 manifest = self.read_manifest()
 
         if manifest and manifest.get('status') == 'Starting' and not manifest.get('task_id') and not mine:
@@ -590,7 +579,7 @@ class Exporter:
                 task_id = ours[0] if ours else None
             if not task_id:
                 self.restore_manifest(previous)
-                self.am.fail_api(e, msg='ExportImage of %s failed' % p['image_id'])
+                raise
             self.am.warn('ExportImage answered ImageIsExporting; following the export task %s of the same image, '
                          'bucket, prefix and format (a retried request whose first answer was lost)' % task_id)
         pending.update(task_id=task_id, status='Exporting', previous=None)
@@ -607,11 +596,14 @@ def main():
         format_fallback=dict(type='str', default='fail', choices=['fail', 'raw']),
         role_name=dict(type='str'),
         force=dict(type='bool', default=False),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=3600),
     )
+    argument_spec.update(WAIT_ARGUMENT_SPEC)
     argument_spec.update(OSS_ARGUMENT_SPEC)
     amodule = AlicloudModule(argument_spec, supports_check_mode=True, id_options={'image_id': 'image'})
+    amodule.run(run, amodule)
+
+
+def run(amodule):
     Exporter(amodule).run()
 
 

@@ -121,20 +121,13 @@ options:
     description:
       - Resource group the image is put in.
     type: str
-  wait:
-    description:
-      - Wait until the import task has finished and the image is C(Available).
-      - With V(false) the module returns as soon as the import has started; a later run with the same O(name)
-        waits for it.
-  wait_timeout:
-    description:
-      - How long to wait for the import task and the image together, in seconds.
-    default: 3600
 extends_documentation_fragment:
   - alicloud.ecs_images.alicloud
   - alicloud.ecs_images.alicloud.wait
   - alicloud.ecs_images.oss
 notes:
+  - With O(wait=false) the module returns as soon as the import has started; a later run with the same O(name)
+    waits for it. O(wait_timeout) covers the import task and the image together.
   - Importing needs the RAM role O(role_name) authorised to read the bucket (see the cloud's documentation on
     authorising ECS to access OSS).
   - The OSS checks read at most 1 KiB of each object (ranged reads of its first and last 512 bytes).
@@ -248,11 +241,16 @@ disks:
       object_size: 1073741824
       disk_image_size: null
       device: null
+api_calls:
+  description: Number of API requests the module sent (retries included); also returned on failure.
+  returned: always
+  type: int
+  sample: 2
 '''
 
 import time
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule, WAIT_ARGUMENT_SPEC
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
     IN_FLIGHT_STATUSES, create_or_adopt, find_images_by_name, describe_image, normalize_image)
@@ -260,7 +258,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import ta
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
     OptionError, check_name, check_description, check_tags)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
-    WaitFailed, WaitTimeout, wait_image)
+    WaitFailed, wait_image)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import follow_task
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tasks import (
     describe_task, find_tasks, running_tasks, task_failure_message)
@@ -406,27 +404,23 @@ class Importer:
         return tasks[0]['TaskId'] if tasks else None
 
     def follow(self, image_id, task_id):
-        """Wait for the import task (when known), then for the image; fail at once with the task's error."""
-        timeout = self.params['wait_timeout']
-        deadline = time.monotonic() + timeout
-        name = self.params['name']
+        """Wait for the import task (when known), then for the image; fail at once with the task's error
+        (WaitFailed/WaitTimeout/ApiError go to the failure boundary, which says that the import started)."""
+        self.am.failure_extras.update(image_id=image_id, task_id=task_id or '')
+        deadline = time.monotonic() + self.params['wait_timeout']
         try:
             if task_id:
-                follow_task(self.client, task_id, timeout)
+                follow_task(self.client, task_id, self.params['wait_timeout'], kind='import')
                 # the image is normally Available as soon as its task has finished: look before waiting
                 raw = describe_image(self.client, image_id)
                 if raw is not None and raw.get('Status') == 'Available':
                     return raw
-            return wait_image(self.client, image_id, max(1, deadline - time.monotonic()))
+            return wait_image(self.client, image_id, max(0, deadline - time.monotonic()), kind='import')
         except WaitFailed as e:
-            detail = str(e)
-            if not task_id:
-                detail = '%s; %s' % (detail, self.failure_text(image_id))
-            self.am.fail('import of image %s (%s) failed: %s' % (name, image_id, detail),
-                         image_id=image_id, task_id=task_id)
-        except WaitTimeout as e:
-            self.am.fail('import of image %s (%s) did not complete within wait_timeout=%s seconds: %s'
-                         % (name, image_id, timeout, e), image_id=image_id, task_id=task_id)
+            if task_id:
+                raise
+            # the image failed, and its task is not known: add the failed task's error (the cloud's reason)
+            raise WaitFailed('%s; %s' % (e, self.failure_text(image_id)), e.last, e.polls, e.elapsed, e.what)
 
     def failure_text(self, image_id):
         """The failed import task's error for an image whose import failed."""
@@ -495,10 +489,9 @@ class Importer:
             try:
                 fmt, size = check_import_disk(oss, d, where)
             except OssCheckError as e:
-                option = e.option
-                if p.get('disk_device_mappings'):
-                    option = 'disk_device_mappings[%d].%s' % (i, e.option or 'oss_object')
-                self.am.fail(e.msg, option=option)
+                if not p.get('disk_device_mappings'):
+                    raise
+                raise OptionError(e.msg, 'disk_device_mappings[%d].%s' % (i, e.option or 'oss_object'))
             checked.append(dict(d, format=fmt, object_size=size))
 
         diff = diff_for(p['name'], checked)
@@ -506,10 +499,7 @@ class Importer:
             self.am.exit(True, image={}, image_id='', task_id='', disks=checked, adopted=False, diff=diff)
 
         req = import_params(p, checked, boot_mode)
-        try:
-            resp, other = create_or_adopt(self.client, 'ImportImage', req, p['name'])
-        except ApiError as e:
-            self.am.fail_api(e, msg='ImportImage of %s failed: %s' % (p['name'], e))
+        resp, other = create_or_adopt(self.client, 'ImportImage', req, p['name'])
         if other is not None:
             # another run (a second AWX job, another operator) imports this name meanwhile: adopt its import
             action, existing = plan_existing([other])
@@ -549,9 +539,8 @@ def main():
         description=dict(type='str'),
         tags=dict(type='dict'),
         resource_group_id=dict(type='str'),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=3600),
     )
+    argument_spec.update(WAIT_ARGUMENT_SPEC)
     argument_spec.update(OSS_ARGUMENT_SPEC)
     amodule = AlicloudModule(
         argument_spec,
@@ -561,6 +550,10 @@ def main():
         required_one_of=[('oss_object', 'disk_device_mappings')],
         required_together=[('oss_bucket', 'oss_object')],
     )
+    amodule.run(run, amodule)
+
+
+def run(amodule):
     Importer(amodule).run()
 
 

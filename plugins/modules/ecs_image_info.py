@@ -261,10 +261,14 @@ images:
           import_oss_object: null
           progress: null
           remain_time: null
+api_calls:
+  description: Number of API requests the module sent (retries included); also returned on failure.
+  returned: always
+  type: int
+  sample: 2
 '''
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
     ALL_IMAGE_STATUSES, IMAGE_STATUSES, list_images, normalize_image, sort_newest_first,
 )
@@ -319,33 +323,33 @@ def main():
         tags=dict(type='dict'),
     )
     mod = AlicloudModule(argument_spec, supports_check_mode=True)
+    mod.run(run, mod)
+
+
+def run(mod):
     p = mod.params
     check_tags(mod, p['tags'])
     filters = build_filters(p)
     client = mod.client()
     raw_images = []
-    try:
-        if p['image_ids'] is not None:
-            ids = list(dict.fromkeys(i for i in p['image_ids'] if i))
-            for start in range(0, len(ids), IDS_PER_CALL):
-                batch = ids[start:start + IDS_PER_CALL]
-                found = list_images(client, dict(filters, ImageId=','.join(batch)))
-                raw_images.extend(found)
-                if len(batch) > 1:
-                    # Unconfirmed whether the cloud takes a comma list in ImageId: ids a list call did not
-                    # return are asked one by one (one id always works), so the answer is right either way.
-                    seen = set(i.get('ImageId') for i in found)
-                    for image_id in batch:
-                        if image_id not in seen:
-                            raw_images.extend(list_images(client, dict(filters, ImageId=image_id)))
-        else:
-            raw_images = list_images(client, filters)
-    except ApiError as err:
-        mod.fail_api(err, msg='cannot list images in region %s' % mod.region)
+    if p['image_ids'] is not None:
+        ids = list(dict.fromkeys(i for i in p['image_ids'] if i))
+        for start in range(0, len(ids), IDS_PER_CALL):
+            batch = ids[start:start + IDS_PER_CALL]
+            found = list_images(client, dict(filters, ImageId=','.join(batch)))
+            raw_images.extend(found)
+            if len(batch) > 1:
+                # Unconfirmed whether the cloud takes a comma list in ImageId: ids a list call did not
+                # return are asked one by one (one id always works), so the answer is right either way.
+                seen = set(i.get('ImageId') for i in found)
+                for image_id in batch:
+                    if image_id not in seen:
+                        raw_images.extend(list_images(client, dict(filters, ImageId=image_id)))
+    else:
+        raw_images = list_images(client, filters)
     images = [normalize_image(raw) for raw in raw_images]
     images = sort_newest_first([image for image in images if matches(image, p)])
     mod.exit(False, images=images)
-
 
 if __name__ == '__main__':
     main()

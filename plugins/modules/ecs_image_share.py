@@ -153,7 +153,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.distribute imp
     account_errors, plan_share, share_calls)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
     describe_image, image_usable, normalize_image)
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout, wait_image_usable
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import wait_image_usable
 
 
 def encrypted(raw):
@@ -172,10 +172,7 @@ def read_share_list(client, image_id):
 def read_image(m, image_id, region):
     """The image (normalised); fails, naming image_id, when it is not a custom image of this account."""
     client = m.client()
-    try:
-        raw = describe_image(client, image_id)
-    except ApiError as err:
-        m.fail_api(err, 'cannot read image %s' % image_id)
+    raw = describe_image(client, image_id)
     image = normalize_image(raw)
     m.image_raw = raw
     if image is None:
@@ -209,7 +206,7 @@ def run(m):
     except ApiError as err:
         if err.code == 'InvalidImageId.NotFound':
             read_image(m, image_id, region)     # missing or not ours: fails with the message naming why
-        m.fail_api(err, 'cannot read the share list of image %s' % image_id)
+        raise
 
     desired, to_add, to_remove = plan_share(current, accounts, p['state'], p['purge_accounts'])
     changed = bool(to_add or to_remove)
@@ -237,29 +234,23 @@ def run(m):
     if to_add and not image_usable(m.image_raw):
         # Available but not yet Usable (the flag lags the status after a create, copy or import): the cloud
         # refuses to share it until then
-        try:
-            wait_image_usable(client, image_id, p['wait_timeout'])
-        except WaitTimeout as exc:
-            m.fail('image_id: image %s is Available but not yet usable by the cloud; nothing was changed: %s'
-                   % (image_id, exc), accounts=current)
+        wait_image_usable(client, image_id, p['wait_timeout'])
 
+    def share_state(exc):
+        """For the failure boundary: the share list as it is after a refused call (what really changed)."""
+        now = read_share_list(client, image_id)
+        m.failure_extras['accounts'] = now
+        if sorted(now) == sorted(current):
+            return 'the share list is unchanged (%s)' % (', '.join(now) or 'empty'), None
+        return ('the share list was changed only in part (now %s)' % (', '.join(now) or 'empty'),
+                'A rerun changes only what is still missing, but the refused call will be refused again until its '
+                'cause is fixed')
+
+    # a refused call fails through the failure boundary: it lists the calls that changed the share list (none
+    # when the first one is refused) and adds share_state
+    m.failure_state = share_state
     for params in share_calls(region, image_id, to_add, to_remove):
-        try:
-            client.call('ModifyImageSharePermission', params)
-        except ApiError as err:
-            try:
-                now = read_share_list(client, image_id)
-            except ApiError:
-                now = None
-            if now is None:
-                state = 'the share list could not be read again, so what changed is unknown'
-            elif sorted(now) == sorted(current):
-                state = 'nothing was changed (share list still %s)' % now
-            else:
-                state = ('the share list was changed only in part (now %s); a rerun changes only what is still '
-                         'missing, but the refused call will be refused again until its cause is fixed' % now)
-            m.fail_api(err, 'sharing image %s failed; %s' % (image_id, state),
-                       changed=now is not None and sorted(now) != sorted(current), accounts=now)
+        client.call('ModifyImageSharePermission', params)
 
     after = read_share_list(client, image_id)
     missing = sorted(set(desired) - set(after))
@@ -281,7 +272,8 @@ def main():
         account_limit=dict(type='int', default=50),
         wait_timeout=dict(type='int', default=600),
     )
-    run(AlicloudModule(argument_spec, supports_check_mode=True, id_options={'image_id': 'image'}))
+    module = AlicloudModule(argument_spec, supports_check_mode=True, id_options={'image_id': 'image'})
+    module.run(run, module)
 
 
 if __name__ == '__main__':

@@ -152,6 +152,11 @@ throughput_mib_s:
   returned: always
   type: float
   sample: 81.9
+api_calls:
+  description: Number of API requests the module sent (retries included); also returned on failure.
+  returned: always
+  type: int
+  sample: 2
 '''
 
 import hashlib
@@ -251,6 +256,10 @@ def main():
     argument_spec.update(OSS_ARGUMENT_SPEC)
     amodule = AlicloudModule(argument_spec, supports_check_mode=True,
                              required_if=[('state', 'present', ['src'])])
+    amodule.run(run, amodule)
+
+
+def run(amodule):
     p = amodule.params
     bucket_name, key = p['oss_bucket'], p['oss_object']
     if not key or key.startswith('/'):
@@ -290,6 +299,7 @@ def main():
         if not amodule.check_mode:
             try:
                 bucket.delete_object(key)
+                amodule.record_write('oss:DeleteObject', ids=['oss://%s/%s' % (bucket_name, key)])
             except oss2.exceptions.OssError as err:
                 amodule.fail('cannot delete oss_object %s from oss_bucket %s: %s'
                              % (key, bucket_name, oss_error_text(err)))
@@ -322,6 +332,7 @@ def main():
                                   store=oss2.ResumableStore(root=checkpoint_dir),
                                   headers={MD5_META: local_md5}, multipart_threshold=p['multipart_threshold'],
                                   part_size=p['part_size'], num_threads=p['threads'], progress_callback=progress)
+        amodule.record_write('oss:PutObject', ids=['oss://%s/%s' % (bucket_name, key)])
     except oss2.exceptions.OssError as err:
         amodule.fail('cannot upload %s to oss_object %s in oss_bucket %s at %s: %s (a rerun resumes the upload)'
                      % (src, key, bucket_name, client.endpoint, oss_error_text(err)))

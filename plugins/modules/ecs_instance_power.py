@@ -17,9 +17,9 @@ description:
     consistent disk) and starts it again afterwards. It is not a general instance management module.
   - Idempotent. An instance already in the requested state is left alone (V(changed=false)). An instance in a
     transitional state (C(Starting), C(Stopping), C(Pending)) is first waited for.
-  - Waits follow the instance's real state, back off from half a second to three seconds between polls, stay
-    within O(wait_timeout) and fail at once when the instance falls back to the state it was leaving or
-    disappears.
+  - Waits follow the instance's real state, stay within O(wait_timeout) and fail at once when the instance falls
+    back to the state it was leaving; an instance that disappears fails after a minute. A transitional state is
+    always waited for; with O(wait=false) the module returns as soon as the stop or start was accepted.
 author:
   - alicloud.ecs_images contributors (@alicloud)
 options:
@@ -61,13 +61,9 @@ options:
     type: str
     choices: [KeepCharging, StopCharging]
     default: KeepCharging
-  wait_timeout:
-    description:
-      - How many seconds to wait at most for a transitional state to settle and for the requested state.
-    type: int
-    default: 900
 extends_documentation_fragment:
   - alicloud.ecs_images.alicloud
+  - alicloud.ecs_images.alicloud.wait
 attributes:
   check_mode:
     support: full
@@ -116,7 +112,7 @@ instance:
       returned: always
       sample: i-bp1example0000000001
     status:
-      description: Instance status after the task.
+      description: Instance status after the task (with O(wait=false) possibly C(Stopping) or C(Starting)).
       type: str
       returned: always
       sample: Stopped
@@ -137,13 +133,11 @@ api_calls:
   sample: 4
 '''
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule, WAIT_ARGUMENT_SPEC
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.intent import clear_intent, read_intent, record_intent
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import (
-    describe_instance, settle_instance, start_instance, stop_instance,
+    describe_instance, request_stop, settle_instance, start_instance, stop_instance,
 )
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout
 
 TARGET = {'running': 'Running', 'stopped': 'Stopped'}
 INTENT = 'power'
@@ -156,59 +150,61 @@ def main():
         remember=dict(type='bool', default=False),
         force_stop=dict(type='bool', default=False),
         stopped_mode=dict(type='str', default='KeepCharging', choices=['KeepCharging', 'StopCharging']),
-        wait_timeout=dict(type='int', default=900),
     )
+    argument_spec.update(WAIT_ARGUMENT_SPEC)
     amodule = AlicloudModule(argument_spec, supports_check_mode=True, id_options={'instance_id': 'instance'})
+    amodule.run(run, amodule)
+
+
+def run(amodule):
     p = amodule.params
     instance_id = p['instance_id']
-    if p['wait_timeout'] <= 0:
-        amodule.fail('wait_timeout must be a positive number of seconds (got %d)' % p['wait_timeout'])
     client = amodule.client()
 
     def result(status, previous, changed):
         out = dict(instance=dict(id=instance_id, status=status, region_id=amodule.region),
-                   previous_status=previous, api_calls=amodule.api_calls,
+                   previous_status=previous,
                    diff=dict(before=dict(status=previous), after=dict(status=status)))
         amodule.exit(changed, **out)
 
-    try:
-        instance = describe_instance(client, instance_id)
-        if instance is None:
-            amodule.fail('instance_id %s does not exist in region %s (instances are regional: set region to the '
-                         "instance's region)" % (instance_id, amodule.region), api_calls=amodule.api_calls)
-        if not amodule.check_mode:
-            instance = settle_instance(client, instance, p['wait_timeout'])
-        current = instance.get('Status')
-        intent = read_intent(instance, INTENT)
-        if p['state'] == 'restored':
-            target = 'Running' if intent and intent.get('was') == 'Running' else current
-            if intent is not None and not amodule.check_mode and current == target:
-                clear_intent(client, 'instance', instance_id)
-        else:
-            target = TARGET[p['state']]
-        if current == target:
-            result(current, current, p['state'] == 'restored' and intent is not None)
-        if current not in ('Running', 'Stopped'):
-            if amodule.check_mode:
-                result(target, current, True)
-            amodule.fail('instance %s is %s and cannot be made %s' % (instance_id, current, target),
-                         api_calls=amodule.api_calls)
+    instance = describe_instance(client, instance_id)
+    if instance is None:
+        amodule.fail('instance_id %s does not exist in region %s (instances are regional: set region to the '
+                     "instance's region)" % (instance_id, amodule.region))
+    if not amodule.check_mode:
+        instance = settle_instance(client, instance, p['wait_timeout'])
+    current = instance.get('Status')
+    intent = read_intent(instance, INTENT)
+    if p['state'] == 'restored':
+        target = 'Running' if intent and intent.get('was') == 'Running' else current
+        if intent is not None and not amodule.check_mode and current == target:
+            clear_intent(client, 'instance', instance_id)
+    else:
+        target = TARGET[p['state']]
+    if current == target:
+        result(current, current, p['state'] == 'restored' and intent is not None)
+    if current not in ('Running', 'Stopped'):
         if amodule.check_mode:
             result(target, current, True)
-        if target == 'Stopped':
-            if p['remember'] and current == 'Running':
-                record_intent(client, 'instance', instance_id, INTENT, was='Running')
+        amodule.fail('instance %s is %s and cannot be made %s' % (instance_id, current, target))
+    if amodule.check_mode:
+        result(target, current, True)
+    if target == 'Stopped':
+        if p['remember'] and current == 'Running':
+            record_intent(client, 'instance', instance_id, INTENT, was='Running')
+        if p['wait']:
             final = stop_instance(client, instance_id, p['wait_timeout'], force_stop=p['force_stop'],
                                   stopped_mode=p['stopped_mode'])
         else:
-            final = start_instance(client, instance_id, p['wait_timeout'])
-            if intent is not None:
-                clear_intent(client, 'instance', instance_id)
-        result(final.get('Status') if final else target, current, True)
-    except ApiError as err:
-        amodule.fail_api(err, msg='cannot make instance %s %s' % (instance_id, target), api_calls=amodule.api_calls)
-    except WaitTimeout as err:
-        amodule.fail('instance %s: %s' % (instance_id, err), api_calls=amodule.api_calls)
+            request_stop(client, instance_id, force_stop=p['force_stop'], stopped_mode=p['stopped_mode'])
+            final = None
+    else:
+        final = start_instance(client, instance_id, p['wait_timeout'], wait=p['wait'])
+        if intent is not None:
+            clear_intent(client, 'instance', instance_id)
+    if final is None:   # wait=false: the instance as it is now (Stopping/Starting)
+        final = describe_instance(client, instance_id) or {'Status': target}
+    result(final.get('Status'), current, True)
 
 
 if __name__ == '__main__':

@@ -11,7 +11,7 @@ import pytest
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError  # noqa: E402
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import follow_task  # noqa: E402
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (  # noqa: E402
-    WaitFailed, WaitTimeout)
+    MAX_INTERVAL, POLL_BURST, POLLS_PER_MINUTE, WaitFailed, WaitTimeout)
 
 
 class Clock:
@@ -57,7 +57,7 @@ class TaskClient:
         return task
 
 
-@pytest.mark.parametrize('duration', [6.0, 30.0, 300.0, 1200.0])
+@pytest.mark.parametrize('duration', [60.0, 300.0, 1200.0, 3000.0])
 def test_follow_task_detects_the_end_quickly_with_bounded_polls(duration):
     clock = Clock()
     client = TaskClient(clock, duration)
@@ -66,8 +66,8 @@ def test_follow_task_detects_the_end_quickly_with_bounded_polls(duration):
     latency = clock.now - (1000.0 + duration)
     assert 0 <= latency <= 1.5            # a poll lands right after the predicted end
     intervals = [b[0] - a[0] for a, b in zip(client.calls, client.calls[1:])]
-    assert max(intervals) <= 10.0 + 1e-9  # never sleeps more than 10 s between polls
-    assert len(client.calls) <= duration / 10.0 + 8
+    assert max(intervals) <= MAX_INTERVAL + 1e-9       # never sleeps more than the cap between polls
+    assert len(client.calls) <= POLL_BURST + duration * POLLS_PER_MINUTE / 60.0
 
 
 def test_follow_task_fails_at_once_with_the_task_error():
@@ -76,7 +76,7 @@ def test_follow_task_fails_at_once_with_the_task_error():
     with pytest.raises(WaitFailed) as err:
         follow_task(client, 't-1', timeout=3600, sleep=clock.sleep, clock=clock.time)
     assert 'ExportImageFailed' in str(err.value) and 'disk unreadable' in str(err.value)
-    assert clock.now - 1020.0 <= 10.0     # detected at the first poll after the failure
+    assert clock.now - 1020.0 <= 1.0      # detected by the poll aimed at the predicted end
 
 
 def test_follow_task_times_out():
@@ -88,10 +88,14 @@ def test_follow_task_times_out():
     assert 60 <= clock.now - 1000.0 <= 61
 
 
-def test_follow_task_gives_up_on_a_missing_task():
+def test_follow_task_waits_for_a_missing_task_until_the_timeout_or_grace():
     clock = Clock()
     client = TaskClient(clock, 20.0)
+    with pytest.raises(WaitTimeout) as err:
+        follow_task(client, 't-gone', timeout=600, sleep=clock.sleep, clock=clock.time)
+    assert 'not found' in str(err.value) and not isinstance(err.value, WaitFailed)
+    assert len(client.calls) <= POLL_BURST + 600 * POLLS_PER_MINUTE / 60.0
     with pytest.raises(WaitFailed) as err:
-        follow_task(client, 't-gone', timeout=3600, sleep=clock.sleep, clock=clock.time)
-    assert 'not found' in str(err.value)
-    assert len(client.calls) == 3
+        follow_task(client, 't-gone', timeout=600, missing_grace=30, sleep=clock.sleep, clock=clock.time)
+    assert 'was not found' in str(err.value)
+

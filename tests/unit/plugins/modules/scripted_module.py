@@ -50,6 +50,9 @@ class FakeModule:
         self.handler = handler
         self._clients = {}
         self.lock = threading.Lock()
+        self.failure_extras = {}
+        self.rerun_hint = None
+        self.failure_state = None
 
     def client(self, region=None):
         region = region or self.region
@@ -73,7 +76,11 @@ class FakeModule:
         raise Failed('%s: %s' % (msg, err) if msg else str(err), kwargs)
 
     def exit(self, changed, **result):
+        result.setdefault('api_calls', self.api_calls)      # as AlicloudModule.exit does
         raise Exited(changed, result)
+
+    def fail_from(self, exc, failures=None, **kwargs):
+        raise Failed('; '.join('%s: %s' % (label, err) for label, err in failures or [(None, exc)]), kwargs)
 
     def warn(self, msg):
         pass

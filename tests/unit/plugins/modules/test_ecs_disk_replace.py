@@ -9,14 +9,20 @@ __metaclass__ = type
 
 import pytest
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils import instances
+from ansible_collections.alicloud.ecs_images.plugins.module_utils import waiters
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.modules import ecs_disk_replace as M
 
 
 @pytest.fixture(autouse=True)
-def fast_polls(monkeypatch):
-    monkeypatch.setattr(instances, 'POLL', dict(first_delay=0.001, max_delay=0.001, factor=1.0))
+def fake_clock(monkeypatch):
+    """Every wait runs on a fake clock (sleeping advances it)."""
+    now = [1000.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+    monkeypatch.setattr(waiters, 'SLEEP', sleep)
+    monkeypatch.setattr(waiters, 'NOW', lambda: now[0])
 
 
 class Failed(Exception):
@@ -60,6 +66,9 @@ class Module:
         self.region = 'cn-hangzhou'
         self.check_mode = False
         self._client = client
+        self.failure_extras = {}
+        self.failure_state = None
+        self.rerun_hint = None
 
     def client(self, region=None):
         return self._client
@@ -76,10 +85,12 @@ PLAN = dict(stop=True, replace=True, start=True, system_disk_size=40, actions=['
 
 def test_refused_replacement_starts_the_stopped_instance_again():
     client = Client()
-    with pytest.raises(Failed) as exc:
-        M.Replacer(Module(client)).apply(PLAN, 'Running')
-    assert 'was refused' in exc.value.msg and 'started again' in exc.value.msg
-    assert exc.value.kwargs['actions'] == ['stop', 'start'] and exc.value.kwargs['code'] == 'OperationDenied'
+    module = Module(client)
+    with pytest.raises(ApiError) as exc:     # the refusal goes on to the failure boundary
+        M.Replacer(module).apply(PLAN, 'Running')
+    assert exc.value.code == 'OperationDenied'
+    assert module.failure_extras['actions'] == ['stop', 'start']
+    assert 'started again' in module.failure_state(exc.value)[0]
     writes = [a for a in client.actions() if not a.startswith('Describe') and 'tag' not in a.lower()]
     assert writes == ['StopInstance', 'ReplaceSystemDisk', 'StartInstance']
     assert client.actions().index('UntagResources') > client.actions().index('StartInstance')   # intent cleared

@@ -92,6 +92,8 @@ class FakeModule:
         self._client = client
         self.warnings = []
         self.result = None
+        self.failure_extras = {}
+        self.rerun_hint = None
 
     def client(self, region=None):
         return self._client
@@ -297,9 +299,10 @@ def test_delete_snapshots_failure_names_the_remaining_ones():
     client = Failing([raw_image('m-1', 'img-a', snapshots=('s-1', 's-2', 's-3'))],
                      snapshots=[{'SnapshotId': s, 'Usage': 'image'} for s in ('s-1', 's-2', 's-3')])
     mod = FakeModule(client, name='img-a', state='absent', delete_snapshots=True)
-    with pytest.raises(Failed, match='deleting its snapshot s-2 failed; delete these snapshots yourself: s-2, s-3'):
+    with pytest.raises(ApiError, match='DeleteSnapshot failed: Forbidden.RAM'):   # for the failure boundary
         M.EcsImage(mod).run()
-    assert mod.result['deleted_snapshots'] == ['s-1'] and mod.result['kept_snapshots'] == []
+    assert 'delete these yourself: s-2, s-3' in mod.rerun_hint
+    assert mod.failure_extras['deleted_snapshots'] == ['s-1'] and mod.failure_extras['kept_snapshots'] == []
 
 
 def test_absent_missing_is_not_changed():
@@ -524,7 +527,8 @@ class Lingering(FakeClient):
 
 def test_delete_snapshots_waits_until_the_image_is_no_longer_listed(monkeypatch):
     clock = Clock()
-    monkeypatch.setattr(M, 'wait_until', lambda *a, **kw: W.wait_until(*a, sleep=clock.sleep, now=clock.now, **kw))
+    monkeypatch.setattr(W, 'SLEEP', clock.sleep)
+    monkeypatch.setattr(W, 'NOW', clock.now)
     client = Lingering([raw_image('m-1', 'img-a', snapshots=('s-1', 's-2'))],
                        snapshots=[{'SnapshotId': 's-1', 'Usage': 'image'}, {'SnapshotId': 's-2', 'Usage': 'image'}],
                        linger=3)
@@ -539,7 +543,8 @@ def test_delete_snapshots_waits_until_the_image_is_no_longer_listed(monkeypatch)
 
 def test_delete_snapshots_kept_and_reported_when_the_image_stays_listed(monkeypatch):
     clock = Clock()
-    monkeypatch.setattr(M, 'wait_until', lambda *a, **kw: W.wait_until(*a, sleep=clock.sleep, now=clock.now, **kw))
+    monkeypatch.setattr(W, 'SLEEP', clock.sleep)
+    monkeypatch.setattr(W, 'NOW', clock.now)
     client = Lingering([raw_image('m-1', 'img-a', snapshots=('s-1',))],
                        snapshots=[{'SnapshotId': 's-1', 'Usage': 'image'}], linger=10 ** 6)
     mod = FakeModule(client, name='img-a', state='absent', delete_snapshots=True, wait_timeout=30)
