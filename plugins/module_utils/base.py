@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
+import re
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -67,6 +68,7 @@ def wait_timeout_error(value):
     return ('option wait_timeout must be between 0 and %d seconds (%d hours); got %s'
             % (MAX_WAIT_TIMEOUT, MAX_WAIT_TIMEOUT // 3600, value))
 
+
 SDK_REQUIREMENT = 'aliyun-python-sdk-core and aliyun-python-sdk-ecs'
 
 
@@ -102,7 +104,8 @@ class AlicloudModule:
         self.diff_mode = bool(getattr(self.module, '_diff', False))
         message = wait_timeout_error(self.params.get('wait_timeout'))
         if message:
-            self.module.fail_json(msg=message, option='wait_timeout', changed=False, api_calls=0)
+            self.module.fail_json(msg='%s. Nothing was changed.' % message, option='wait_timeout', changed=False,
+                                  api_calls=0)
         try:
             self.credentials = resolve_credentials(self.params)
         except CredentialError as exc:
@@ -158,7 +161,8 @@ class AlicloudModule:
         """Call ``func(*args, **kwargs)``; any exception it raises ends the module with :meth:`fail_from`."""
         try:
             return func(*args, **kwargs)
-        except Exception as exc:  # pylint: disable=broad-except - the boundary: no module ends in a traceback
+        except Exception as exc:  # pylint: disable=broad-except
+            # the boundary: no module ends in a traceback
             self.fail_from(exc)
 
     def fail_from(self, exc, context=None, failures=None, **extra):
@@ -169,7 +173,8 @@ class AlicloudModule:
             try:
                 state, module_rerun = self.failure_state(exc)
                 rerun = module_rerun or rerun
-            except Exception as error:  # pylint: disable=broad-except - best effort: the failure is reported anyway
+            except Exception as error:  # pylint: disable=broad-except
+                # best effort: the failure is reported anyway
                 state = 'the state after the failure could not be read (%s)' % error
         context = context or getattr(exc, 'context', None)   # what the module was doing (e.g. ecs_image's api())
         result = failure_result(exc, self.writes, context=context, rerun=rerun,
@@ -192,12 +197,15 @@ class AlicloudModule:
 
     # ------------------------------------------------------------------ results
     def fail(self, msg, **kwargs):
-        """Fail with ``msg`` (bad input or a refusal found by the module): says that nothing was changed unless
-        a write already happened."""
+        """Fail with ``msg`` (bad input or a refusal found by the module); adds "Nothing was changed" (or the
+        writes already made) unless ``msg`` says it, and ``changed``, ``changes``, ``api_calls``."""
         writes = self.writes
+        changes = [describe_write(w) for w in writes]
         kwargs.setdefault('changed', bool(writes))
-        if writes and 'changes' not in kwargs:
-            kwargs['changes'] = [describe_write(w) for w in writes]
+        kwargs.setdefault('changes', changes)
+        if not re.search(r'nothing was changed|already changed', msg, re.I):
+            msg = '%s. %s.' % (msg.rstrip('. '), 'Already changed: %s' % '; '.join(changes) if changes
+                               else 'Nothing was changed')
         kwargs.setdefault('api_calls', self.api_calls)
         for key, value in self.failure_extras.items():
             kwargs.setdefault(key, value)

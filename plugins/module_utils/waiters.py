@@ -287,8 +287,9 @@ def wait_until(fetch, done, failed=None, timeout=600, what='resource', progress=
                 return None
             missing_since = t if missing_since is None else missing_since
             if missing_grace is not None and t - missing_since >= missing_grace:
-                raise WaitFailed('%s %s (not found for %ds)' % (what, 'no longer exists' if seen else 'was not found',
-                                                                  t - missing_since), None, polls, t - start, what)
+                state = 'no longer exists' if seen else 'was not found'
+                raise WaitFailed('%s %s (not found for %ds)' % (what, state, t - missing_since), None, polls,
+                                 t - start, what)
             percent = None
         else:
             seen = True
@@ -396,11 +397,11 @@ def wait_image(client, image_id, timeout, region=None, target=('Available',), wh
             return image_failure_message(image)
         return None
 
+    report = reporter(client, kind, image_id, region or getattr(client, 'region', None))
     return wait_until(lambda: describe_image(client, image_id, region=region),
                       lambda image: image is not None and image.get('Status') in target, failed, timeout, what,
                       progress=image_progress, first_object=first_object, missing_grace=missing_grace,
-                      schedule=schedule, report=reporter(client, kind, image_id, region or getattr(client, 'region',
-                                                                                                 None)),
+                      schedule=schedule, report=report,
                       sleep=sleep, now=now)
 
 

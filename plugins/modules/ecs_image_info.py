@@ -351,5 +351,6 @@ def run(mod):
     images = sort_newest_first([image for image in images if matches(image, p)])
     mod.exit(False, images=images)
 
+
 if __name__ == '__main__':
     main()

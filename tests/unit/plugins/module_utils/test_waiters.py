@@ -317,7 +317,7 @@ def test_wait_image_passes_every_status_and_region():
                    {'ImageId': 'm-1', 'Status': 'Available', 'Progress': '100%'}])
     image = W.wait_image(ecs, 'm-1', 600, region='cn-beijing', sleep=clock.sleep, now=clock.now)
     assert image['Status'] == 'Available'
-    action, params, region = ecs.calls[0]
+    _action, params, region = ecs.calls[0]
     assert params == {'ImageId': 'm-1', 'Status': ALL_IMAGE_STATUSES} and region == 'cn-beijing'
 
 

@@ -1,0 +1,285 @@
+#!/usr/bin/env python
+"""Benchmark of the waiter engine (module_utils/waiters.py) against the emulator: prints figures, not a test.
+
+Every wait kind runs as Ansible runs a module (a Python process with the module arguments), all at the same time
+against one emulator whose CreateImage, CopyImage, ImportImage and ExportImage last ``--duration`` real seconds
+(fixture ``durations`` at time scale 1; the real cloud takes minutes to hours):
+
+* ecs_image creates 2 images (from the running and the stopped instance);
+* then, at once: ecs_image_copy of image 1 to 1 region, ecs_image_copy of image 2 to 10 other regions,
+  ecs_image_export of each image; ecs_image_import of 3 images runs from the start.
+
+Figures (from the emulator's request log, GET /_emulator/requests, and its backend's finishing times):
+
+* detection latency: the resource ready (image Available, task Finished) -> the module process returned, median
+  and max per kind (target: median <= 1 s); and ready -> the poll that saw it;
+* polls per minute of each waited resource (its reads from the write to the module's return; target <= 6);
+* total polls per minute of the 10-region copy (every DescribeImages of its copies; target <= 60).
+
+    .venv/bin/python tests/benchmarks/waits.py [--duration 120]
+"""
+from __future__ import print_function
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
+PROXY_VARS = ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY')
+for _var in PROXY_VARS:
+    os.environ.pop(_var, None)
+
+sys.path.insert(0, os.path.join(ROOT, 'tests', 'emulator'))
+from ecs_emulator.server import DEFAULT_FIXTURE, start_emulator  # noqa: E402  pylint: disable=wrong-import-position
+from ecs_emulator.testing import admin  # noqa: E402  pylint: disable=wrong-import-position
+
+TARGET_LATENCY = 1.0
+TARGET_RATE = 6.0
+TARGET_TOTAL = 60.0
+
+
+def collection_root():
+    """A directory holding ansible_collections/alicloud/ecs_images -> this checkout."""
+    root = tempfile.mkdtemp(prefix='bench-waits-')
+    os.makedirs(os.path.join(root, 'ansible_collections', 'alicloud'))
+    os.symlink(ROOT, os.path.join(root, 'ansible_collections', 'alicloud', 'ecs_images'))
+    return root
+
+
+def run_module(name, args, env):
+    """Run a module like Ansible does; returns (result, start time, time the result was printed)."""
+    with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as handle:
+        json.dump({'ANSIBLE_MODULE_ARGS': args}, handle)
+        path = handle.name
+    started = time.time()
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, 'plugins', 'modules', name + '.py'), path],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    lines, printed = [], None
+    for line in proc.stdout:          # the result is one JSON line: note when it arrives
+        if printed is None and line.strip().startswith('{'):
+            printed = time.time()
+        lines.append(line)
+    stderr = proc.stderr.read()
+    proc.wait()
+    os.unlink(path)
+    try:
+        result = json.loads(''.join(lines).strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        raise SystemExit('%s produced no JSON: %s %s' % (name, ''.join(lines), stderr))
+    if result.get('failed'):
+        raise SystemExit('%s failed: %s' % (name, result.get('msg')))
+    return result, started, printed or time.time()
+
+
+def parallel(jobs):
+    """Run [(label, func)] in threads; returns {label: result}."""
+    out, errors = {}, []
+
+    def runner(label, func):
+        try:
+            out[label] = func()
+        except BaseException as exc:  # pylint: disable=broad-except
+            # reported below
+            errors.append('%s: %s' % (label, exc))
+
+    threads = [threading.Thread(target=runner, args=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise SystemExit('; '.join(errors))
+    return out
+
+
+class Waited:
+    """One waited resource: when its write was made, when it was ready, when the module returned."""
+
+    def __init__(self, kind, key, write_time, ready, returned, region=None):
+        self.kind, self.key, self.write_time, self.ready, self.returned, self.region = (
+            kind, key, write_time, ready, returned, region)
+        self.polls = []
+
+    def attach(self, log):
+        keys = self.key if isinstance(self.key, tuple) else (self.key,)
+        self.polls = sorted(e['time'] for e in log
+                            if e.get('action') in ('DescribeImages', 'DescribeTaskAttribute')
+                            and ((e.get('params') or {}).get('ImageId') in keys
+                                 or (e.get('params') or {}).get('TaskId') in keys)
+                            and self.write_time <= e['time'] <= self.returned)
+
+    @property
+    def latency(self):
+        return self.returned - self.ready
+
+    @property
+    def seen_after(self):
+        seen = [t for t in self.polls if t >= self.ready]
+        return seen[0] - self.ready if seen else None
+
+    @property
+    def rate(self):
+        return len(self.polls) / max(1e-6, (self.returned - self.write_time) / 60.0)
+
+
+def write_time(log, action, match):
+    times = [e['time'] for e in log if e.get('action') == action and e.get('status') == 200 and match(e)]
+    return min(times) if times else None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--duration', type=float, default=120.0,
+                        help='real seconds of one CreateImage, CopyImage, ImportImage, ExportImage (default 120)')
+    opts = parser.parse_args()
+
+    with open(DEFAULT_FIXTURE) as handle:
+        fixture = json.load(handle)
+    fixture.setdefault('durations', {}).update(dict((action, opts.duration) for action in (
+        'CreateImage', 'CopyImage', 'ImportImage', 'ExportImage')))
+    emu = start_emulator(time_scale=1.0, fixture=fixture)
+    try:
+        env = dict(os.environ)
+        env.update(emu.env())
+        env['PYTHONPATH'] = collection_root()
+        backend = emu.state.backend
+        vars_ = json.loads(subprocess.run(
+            [sys.executable, '-m', 'ecs_emulator.testvars', '--admin', emu.admin_url], env=env, check=True,
+            stdout=subprocess.PIPE, universal_newlines=True).stdout)
+        region = vars_['test_region']
+        others = [r for r in admin(emu, 'GET', 'resources')['regions'] if r != region]
+        if len(others) < 11:
+            raise SystemExit('the fixture needs 11 regions besides %s' % region)
+        print('waits benchmark: CreateImage, CopyImage, ImportImage and ExportImage last %.0f s each (emulator, '
+              'realism on)' % opts.duration)
+        prefix = 'bench%d' % int(time.time())
+        waited = []
+
+        def create(n, instance):
+            res, _start, printed = run_module('ecs_image', {'name': '%s-img%d' % (prefix, n),
+                                                            'instance_id': instance}, env)
+            return res['image']['image_id'], printed
+
+        def import_(n):
+            res, _start, printed = run_module('ecs_image_import', {
+                'name': '%s-imp%d' % (prefix, n), 'oss_bucket': vars_['test_oss_bucket'],
+                'oss_object': vars_['test_oss_objects']['raw'], 'format': 'RAW'}, env)
+            return res['image_id'], res['task_id'], printed
+
+        jobs = [('create0', lambda: create(0, vars_['test_instance_running'])),
+                ('create1', lambda: create(1, vars_['test_instance_stopped']))]
+        jobs += [('import%d' % n, (lambda n=n: import_(n))) for n in range(3)]
+        first = {}
+
+        def phase_one():
+            first.update(parallel(jobs[:2]))
+
+        def copy(image_id, regions, name):
+            res, _start, printed = run_module('ecs_image_copy', {
+                'image_id': image_id, 'destination_regions': regions, 'name': name}, env)
+            return dict((r, i['image_id']) for r, i in res['images'].items()), printed
+
+        def export(image_id, n):
+            res, _start, printed = run_module('ecs_image_export', {
+                'image_id': image_id, 'oss_bucket': vars_['test_export_bucket'], 'oss_prefix': '%sx%d' % (prefix, n)},
+                env)
+            return res['task_id'], printed
+
+        def phase_two():
+            phase_one()
+            img0, img1 = first['create0'][0], first['create1'][0]
+            first.update(parallel([
+                ('copy1', lambda: copy(img0, others[:1], '%s-copy1' % prefix)),
+                ('copy10', lambda: copy(img1, others[1:11], '%s-copy10' % prefix)),
+                ('export0', lambda: export(img0, 0)),
+                ('export1', lambda: export(img1, 1))]))
+
+        started = time.time()
+        results = parallel([('phases', phase_two)] + [(label, func) for label, func in jobs[2:]])
+        results.update(first)
+        wall = time.time() - started
+        log = admin(emu, 'GET', 'requests')['requests']
+
+        for n in range(2):
+            image_id, printed = results['create%d' % n]
+            waited.append(Waited('create', image_id, write_time(log, 'CreateImage', lambda e, n=n: e['params'].get(
+                'ImageName') == '%s-img%d' % (prefix, n)), backend.images[image_id].job.end, printed))
+        for n in range(3):
+            image_id, task_id, printed = results['import%d' % n]
+            img = backend.images[image_id]
+            ready = max(backend.tasks[task_id].finished_time, img.job.end if img.job else 0)
+            waited.append(Waited('import', (image_id, task_id),
+                                 write_time(log, 'ImportImage',
+                                            lambda e, n=n: e['params'].get('ImageName') == '%s-imp%d' % (prefix, n)),
+                                 ready, printed))
+        copy_waits = {}
+        for label in ('copy1', 'copy10'):
+            copies, printed = results[label]
+            for dest, image_id in copies.items():
+                item = Waited('copy', image_id, write_time(log, 'CopyImage', lambda e, d=dest: e['params'].get(
+                    'DestinationRegionId') == d), backend.images[image_id].job.end, printed, dest)
+                waited.append(item)
+                copy_waits.setdefault(label, []).append(item)
+        for n in range(2):
+            task_id, printed = results['export%d' % n]
+            waited.append(Waited('export', task_id, write_time(log, 'ExportImage', lambda e, n=n: e['params'].get(
+                'OSSPrefix') == '%sx%d' % (prefix, n)), backend.tasks[task_id].finished_time, printed))
+        for item in waited:
+            if item.write_time is None:
+                raise SystemExit('no write found for %s %s' % (item.kind, item.key))
+            item.attach(log)
+        report(waited, copy_waits, log, wall)
+    finally:
+        emu.stop()
+
+
+def report(waited, copy_waits, log, wall):
+    print('\n%-8s %-34s %-14s %8s %10s %12s %6s %9s' % ('kind', 'resource', 'region', 'wait s', 'latency s',
+                                                        'seen after s', 'polls', 'polls/min'))
+    for item in waited:
+        key = item.key if not isinstance(item.key, tuple) else '/'.join(item.key)
+        print('%-8s %-34s %-14s %8.1f %10.2f %12s %6d %9.2f' % (
+            item.kind, key, item.region or '-', item.returned - item.write_time, item.latency,
+            '%.2f' % item.seen_after if item.seen_after is not None else '-', len(item.polls), item.rate))
+    print()
+    single = [w for w in waited if w.kind != 'copy'] + copy_waits.get('copy1', [])
+    for kind in ('create', 'copy', 'import', 'export'):
+        items = [w for w in single if w.kind == kind]
+        latencies = [w.latency for w in items]
+        print('detection latency %-7s (ready -> module returned): median %.2f s, max %.2f s over %d   (target '
+              'median <= %.0f s: %s)' % (kind, statistics.median(latencies), max(latencies), len(items),
+                                          TARGET_LATENCY, 'met' if statistics.median(latencies) <= TARGET_LATENCY
+                                          else 'NOT met'))
+    seen = [w.seen_after for w in waited if w.seen_after is not None]
+    print('ready -> poll that saw it, every resource (incl. 10-region copy): median %.2f s, max %.2f s over %d'
+          % (statistics.median(seen), max(seen), len(seen)))
+    ten = copy_waits.get('copy10', [])
+    if ten:
+        last_ready = max(w.ready for w in ten)
+        print('10-region copy: last copy ready -> module returned: %.2f s' % (ten[0].returned - last_ready))
+    rates = [w.rate for w in waited]
+    print('polls per minute per waited resource: mean %.2f, max %.2f over %d resources   (target <= %.0f: %s)'
+          % (statistics.mean(rates), max(rates), len(rates), TARGET_RATE,
+             'met' if max(rates) <= TARGET_RATE else 'NOT met (max)' if statistics.mean(rates) <= TARGET_RATE
+             else 'NOT met'))
+    if ten:
+        ids = set(w.key for w in ten)
+        start = min(w.write_time for w in ten)
+        end = ten[0].returned
+        polls = [e for e in log if e.get('action') == 'DescribeImages'
+                 and (e.get('params') or {}).get('ImageId') in ids and start <= e['time'] <= end]
+        total = len(polls) / ((end - start) / 60.0)
+        print('10-region copy: %d polls in %.1f s = %.1f polls/min in all   (target <= %.0f: %s)'
+              % (len(polls), end - start, total, TARGET_TOTAL, 'met' if total <= TARGET_TOTAL else 'NOT met'))
+    print('wall time of the benchmark: %.0f s' % wall)
+
+
+if __name__ == '__main__':
+    main()
