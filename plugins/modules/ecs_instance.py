@@ -173,22 +173,15 @@ options:
         running instance fails before any change.
     type: bool
     default: false
-  wait:
-    description:
-      - Wait until new and started instances are C(Running) and stopped ones C(Stopped).
-    type: bool
-    default: true
-  wait_timeout:
-    description:
-      - How many seconds the task may wait in all.
-    type: int
-    default: 600
 notes:
+  - O(wait) waits until new and started instances are C(Running) and stopped ones C(Stopped); O(wait_timeout)
+    counts for every wait of the task together.
   - Supports C(check_mode) (the launch is checked by the cloud with C(DryRun); the result predicts the instances)
     and C(diff_mode) (the instances' ids and states before and after).
   - The result's RV(api_calls) counts the API requests the task sent (a rerun with nothing to do sends one).
 extends_documentation_fragment:
   - alicloud.ecs_images.alicloud
+  - alicloud.ecs_images.alicloud.wait
 '''
 
 EXAMPLES = r'''
@@ -298,7 +291,7 @@ import json
 import time
 import uuid
 
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule, WAIT_ARGUMENT_SPEC
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image, list_images
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.instance_launch import (
@@ -306,17 +299,16 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.instance_launc
     describe_filters, matches, normalize_instance, pick_family_image, plan, predicted_instance, run_params,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import (
-    POLL, describe_instances, key_pair_exists, request_start, request_stop,
+    describe_instances, key_pair_exists, request_start, request_stop,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError, check_name, check_tags
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout, wait_until
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import wait_until
 
 try:
     from ansible_collections.alicloud.ecs_images.plugins.module_utils import progress
 except ImportError:  # pragma: no cover
     progress = None
 
-MISSING_POLLS = 5     # polls a new instance may stay unlisted (eventual consistency) before the wait fails
 
 
 class InstanceSet:
@@ -401,7 +393,6 @@ class InstanceSet:
         """Wait until every instance in ``ids`` has a status in ``statuses``; returns {id: raw}."""
         ids = list(ids)
         seen = set()
-        missing = dict((i, 0) for i in ids)
 
         def fetch():
             found = self.read_ids(ids)
@@ -414,20 +405,17 @@ class InstanceSet:
             return all(i in found and found[i].get('Status') in statuses for i in ids)
 
         def failed(found):
+            # a new instance not listed yet is waited for until the timeout (the engine's missing-object rule);
+            # one that was listed and is gone was released by someone else
             for iid in ids:
                 if iid in found:
                     seen.add(iid)
-                    missing[iid] = 0
-                    continue
-                missing[iid] += 1
-                if iid in seen:
+                elif iid in seen:
                     return 'instance %s no longer exists' % iid
-                if missing[iid] >= MISSING_POLLS:
-                    return 'instance %s was not listed after %d reads' % (iid, missing[iid])
             return None
 
         return wait_until(fetch, done, failed=failed, timeout=self.remaining(),
-                          what='instance(s) %s to be %s' % (', '.join(ids), what), **POLL)
+                          what='instance(s) %s to be %s' % (', '.join(ids), what))
 
     def settle(self, instances):
         """Wait until the given instances are Running or Stopped (a launch, stop or start in progress)."""
@@ -608,29 +596,21 @@ def main():
         user_data=dict(type='str'),
         resource_group_id=dict(type='str'),
         force=dict(type='bool', default=False),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=600),
     )
+    argument_spec.update(WAIT_ARGUMENT_SPEC)
     mod = AlicloudModule(
         argument_spec,
         supports_check_mode=True,
         mutually_exclusive=[('image_id', 'image_family'), ('password', 'key_pair_name', 'password_inherit')],
         required_if=[('spot_strategy', 'SpotWithPriceLimit', ['spot_price_limit'])],
     )
+    mod.run(run, mod)
+
+
+def run(mod):
     worker = InstanceSet(mod)
-    try:
-        worker.run()
-    except OptionError as err:
-        mod.fail(err.msg, option=err.option, api_calls=mod.api_calls, actions=worker.actions,
-                 changed=bool(worker.actions))
-    except WaitTimeout as err:
-        mod.fail('%s. Done before: %s; a rerun waits again and does only what is still missing'
-                 % (err, ', '.join(worker.actions) or 'nothing'), api_calls=mod.api_calls, actions=worker.actions,
-                 changed=bool(worker.actions))
-    except ApiError as err:
-        done = ' after: %s' % ', '.join(worker.actions) if worker.actions else ' before any change'
-        mod.fail_api(err, msg='ecs_instance failed%s' % done, api_calls=mod.api_calls, actions=worker.actions,
-                     changed=bool(worker.actions))
+    mod.failure_extras['actions'] = worker.actions    # the failure boundary reports them with the writes
+    worker.run()
 
 
 if __name__ == '__main__':

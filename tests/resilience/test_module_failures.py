@@ -1,4 +1,4 @@
-"""Every module fails cleanly (issue 11): a wrong secret, an unknown region, 5xx on every call, and a read failing
+"""Every module fails cleanly (issue 11; the 9 modules of the issue and ecs_instance): a wrong secret, an unknown region, 5xx on every call, and a read failing
 during each wait (a fault on the describe action injected once the write has been made).
 
 Each case runs the module with ansible-playbook against the emulator and asserts: rc != 0, no traceback and no
@@ -41,6 +41,12 @@ MODULES = {
                          'ReplaceSystemDisk', 'DescribeDisks'),
     'ecs_instance_power': (lambda v, img: {'instance_id': v['test_instance_running'], 'state': 'stopped'},
                            'StopInstance', 'DescribeInstances'),
+    'ecs_instance': (lambda v, img: {'name': '%s-inst' % v['test_resource_prefix'], 'count': 1, 'state': 'running',
+                                     'image_id': v['test_public_image_id'], 'instance_type': v['test_instance_type'],
+                                     'vswitch_id': v['test_vswitch_id'],
+                                     'security_group_ids': [v['test_security_group_id']],
+                                     'key_pair_name': v['test_key_pair_name']},
+                     'RunInstances', 'DescribeInstances'),
     'ecs_image_share': (lambda v, img: {'image_id': img, 'accounts': [v['test_second_account_id']]},
                         'ModifyImageSharePermission', None),
     'ecs_image_info': (lambda v, img: {'name': 'anything'}, None, None),
