@@ -171,7 +171,7 @@ CASES = [
     ('replace-unknown-key-pair', 'ecs_disk_replace', {'instance_id': STOPPED, 'image_id': PUBLIC,
                                                       'key_pair_name': 'no-such-key-pair'}, ['key_pair_name']),
     ('replace-wait-timeout-neg', 'ecs_disk_replace', {'instance_id': STOPPED, 'image_id': PUBLIC,
-                                                      'password_inherit': True, 'wait_timeout': 0},
+                                                      'password_inherit': True, 'wait_timeout': -1},
      ['wait_timeout']),
     # ecs_instance_power
     ('power-state', 'ecs_instance_power', {'instance_id': STOPPED, 'state': 'off'}, ['state']),
