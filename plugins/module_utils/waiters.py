@@ -39,7 +39,7 @@ FIRST_DELAY = 2.0
 MIN_INTERVAL = 1.0
 MAX_INTERVAL = 30.0
 BACKOFF_FACTOR = 1.5
-MARGIN = 0.3
+MARGIN = 0.2
 
 # The clock of every wait (tests replace these two with a fake clock; a waiter's sleep=/now= arguments win).
 SLEEP = time.sleep
