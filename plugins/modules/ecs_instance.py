@@ -310,7 +310,6 @@ except ImportError:  # pragma: no cover
     progress = None
 
 
-
 class InstanceSet:
     def __init__(self, mod):
         self.mod = mod

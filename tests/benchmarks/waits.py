@@ -253,10 +253,10 @@ def report(waited, copy_waits, log, wall):
     for kind in ('create', 'copy', 'import', 'export'):
         items = [w for w in single if w.kind == kind]
         latencies = [w.latency for w in items]
+        median = statistics.median(latencies)
         print('detection latency %-7s (ready -> module returned): median %.2f s, max %.2f s over %d   (target '
-              'median <= %.0f s: %s)' % (kind, statistics.median(latencies), max(latencies), len(items),
-                                          TARGET_LATENCY, 'met' if statistics.median(latencies) <= TARGET_LATENCY
-                                          else 'NOT met'))
+              'median <= %.0f s: %s)' % (kind, median, max(latencies), len(items), TARGET_LATENCY,
+                                         'met' if median <= TARGET_LATENCY else 'NOT met'))
     seen = [w.seen_after for w in waited if w.seen_after is not None]
     print('ready -> poll that saw it, every resource (incl. 10-region copy): median %.2f s, max %.2f s over %d'
           % (statistics.median(seen), max(seen), len(seen)))

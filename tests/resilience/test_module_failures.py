@@ -92,9 +92,8 @@ def assert_clean_failure(run, action, changed_action=None):
 def setup_image(lab):
     """An Available custom image of the test account (for copy, export and share)."""
     name = '%s-src' % lab.vars['test_resource_prefix']
-    run = lab.run([{'name': 'source image', fq('ecs_image'): {'name': name,
-                                                             'instance_id': lab.vars['test_instance_stopped']},
-                    'register': 'made'},
+    source = {'name': name, 'instance_id': lab.vars['test_instance_stopped']}
+    run = lab.run([{'name': 'source image', fq('ecs_image'): source, 'register': 'made'},
                    {'name': 'show', 'ansible.builtin.debug': {'msg': 'IMAGE={{ made.image.image_id }}'}}])
     assert run.rc == 0, run.output[-3000:]
     return re.search(r'IMAGE=(m-[A-Za-z0-9]+)', run.output).group(1)
