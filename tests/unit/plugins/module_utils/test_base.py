@@ -6,8 +6,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils import base as B
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import (
-    ApiError, CredentialError, is_read_action, write_ids)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError, is_read_action, write_ids
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.credentials import CredentialError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitFailed, WaitTimeout
 
