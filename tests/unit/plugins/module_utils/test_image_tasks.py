@@ -98,4 +98,3 @@ def test_follow_task_waits_for_a_missing_task_until_the_timeout_or_grace():
     with pytest.raises(WaitFailed) as err:
         follow_task(client, 't-gone', timeout=600, missing_grace=30, sleep=clock.sleep, clock=clock.time)
     assert 'was not found' in str(err.value)
-
