@@ -21,7 +21,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import check_resource_id
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import (
-    HAS_ALIYUN_SDK, ALIYUN_SDK_IMPORT_ERROR, ApiError, EcsClient, is_read_action,
+    HAS_ALIYUN_SDK, ALIYUN_SDK_IMPORT_ERROR, ApiError, EcsClient, is_read_action, is_retryable,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.credentials import (
     CredentialError, materialize_credentials, resolve_credentials,
@@ -286,7 +286,7 @@ def rerun_text(exc, changed):
                 'raise wait_timeout to wait longer')
     if changed:
         return 'A rerun reads the current state and does only what is left (nothing done is repeated)'
-    if isinstance(exc, ApiError) and exc.retryable:
+    if isinstance(exc, ApiError) and is_retryable(exc.code, exc.http_status, exc.action):   # transient
         return 'A rerun does the same; it may succeed once the service answers again'
     return 'A rerun fails the same way until the cause is fixed'
 
