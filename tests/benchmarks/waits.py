@@ -202,7 +202,7 @@ def main():
                 ('export1', lambda: export(img1, 1))]))
 
         started = time.time()
-        results = parallel([('phases', phase_two)] + [(label, func) for label, func in jobs[2:]])
+        results = parallel([('phases', phase_two)] + list(jobs[2:]))
         results.update(first)
         wall = time.time() - started
         log = admin(emu, 'GET', 'requests')['requests']
