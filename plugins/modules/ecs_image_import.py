@@ -258,7 +258,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import ta
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
     OptionError, check_name, check_description, check_tags)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
-    WaitFailed, wait_image)
+    WaitFailed, WaitTimeout, wait_image)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.image_tasks import follow_task
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tasks import (
     describe_task, find_tasks, running_tasks, task_failure_message)
@@ -417,10 +417,14 @@ class Importer:
                     return raw
             return wait_image(self.client, image_id, max(0, deadline - time.monotonic()), kind='import')
         except WaitFailed as e:
-            if task_id:
-                raise
-            # the image failed, and its task is not known: add the failed task's error (the cloud's reason)
-            raise WaitFailed('%s; %s' % (e, self.failure_text(image_id)), e.last, e.polls, e.elapsed, e.what)
+            if not task_id:
+                # the image failed, and its task is not known: add the failed task's error (the cloud's reason)
+                e = WaitFailed('%s; %s' % (e, self.failure_text(image_id)), e.last, e.polls, e.elapsed, e.what)
+            e.context = 'import of image %s (%s)' % (self.params['name'], image_id)
+            raise e
+        except WaitTimeout as e:
+            e.context = 'import of image %s (%s)' % (self.params['name'], image_id)
+            raise
 
     def failure_text(self, image_id):
         """The failed import task's error for an image whose import failed."""
