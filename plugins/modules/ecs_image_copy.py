@@ -222,7 +222,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import ap
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import (
     check_description, check_name, check_tags)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
-    image_progress, reporter, wait_image_gone, wait_image_usable, wait_until)
+    WaitTimeout, image_progress, reporter, wait_image_gone, wait_image_usable, wait_until)
 
 
 def run_parallel(func, regions):
@@ -546,6 +546,9 @@ class CopyRun:
             changed = changed or out['changed']
             images[region] = with_region(out['image'], region)
         if failures:
+            if all(isinstance(exc, WaitTimeout) and not exc.failed for _region, exc in failures):
+                self.m.rerun_hint = ('Nothing is lost: the copy goes on in the cloud; run the task again to keep '
+                                     'waiting for it (it is not copied twice), or with state=absent to cancel it')
             self.m.fail_from(failures[0][1], failures=failures, images=images, source_image=self.source,
                              copied_regions=copied, in_progress_regions=in_progress, tagged_regions=tagged)
         self.exit(changed, images, copied, in_progress, tagged, [], [])
