@@ -67,6 +67,8 @@ def convert(path: Path, names: set[str], repo: str) -> str:
     markdown = rewrite_links(path.read_text(encoding='utf-8'), names, repo)
     rst = m2r2.convert(markdown, anonymous_references=True).lstrip('\n')
     rst = re.sub(r'^([ \t]*)\.\. code-block::[ \t]*$', r'\1.. code-block:: text', rst, flags=re.M)
+    # m2r2 leaves a code span followed by ':' as `x` (the default role): make it a literal
+    rst = re.sub(r'(?<![`:\w\\])`([^`\n<>]+)`(?![`_])', r'``\1``', rst)
     rst = rst.replace('m2r-link-', '%s%s-link-' % (PREFIX, path.stem))   # antsibull-docs: labels carry the prefix
     # `text <@@REF:name@@>`_  ->  :ref:`text <label>`
     rst = re.sub(r'`([^`<]+?) <@@REF:([\w-]+)@@>`_+',
