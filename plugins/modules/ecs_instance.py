@@ -11,7 +11,7 @@ DOCUMENTATION = r'''
 ---
 module: ecs_instance
 short_description: Launch ECS instances from an image, keep an exact number of them, stop, start and release them
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Ensures that an exact number of Alibaba Cloud ECS instances launched from an image exist in one vSwitch
     (API C(RunInstances)), in the wanted state, and releases them (C(DeleteInstances)). Made for image work -

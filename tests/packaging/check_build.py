@@ -46,7 +46,7 @@ def emulator(**kwargs) -> Emulator:
 MUST_HAVE = ['LICENSE', 'README.md', 'meta/runtime.yml', 'meta/execution-environment.yml', 'requirements.txt',
              'bindep.txt', 'playbooks/demo.yml', 'plugins/modules/ecs_image.py', 'plugins/action/ecs_image_copy.py',
              'docs/awx.md', 'docs/awx/credential_type_injectors.yml', 'docs/docsite/extra-docs.yml',
-             'docs/docsite/rst/awx.rst']
+             'docs/docsite/rst/awx.rst', 'CHANGELOG.rst', 'changelogs/changelog.yaml']
 NEVER = ['*.pyc', '*/__pycache__/*', '*.egg-info/*', '*/.pytest_cache/*', '.pytest_cache/*', '.cache/*',
          '.venv*', 'build/*', 'tests/output/*', 'changelogs/.plugin-cache.yaml', '.git/*']
 
