@@ -21,15 +21,8 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT / 'tests' / 'integration'))
 
 from emulator_helper import Emulator, collections_path, without_proxies  # noqa: E402  pylint: disable=wrong-import-position
+from run import GROUP, MODULE_DEFAULTS_ENV  # noqa: E402  pylint: disable=wrong-import-position
 
-GROUP = 'group/alicloud.ecs_images.ecs'
-MODULE_DEFAULTS_ENV = (
-    ('access_key', 'ALIBABA_CLOUD_ACCESS_KEY_ID'),
-    ('secret_key', 'ALIBABA_CLOUD_ACCESS_KEY_SECRET'),
-    ('region', 'ALIBABA_CLOUD_REGION_ID'),
-    ('endpoint', 'ALIBABA_CLOUD_ECS_ENDPOINT'),
-    ('sts_endpoint', 'ALIBABA_CLOUD_STS_ENDPOINT'),
-)
 READ_PREFIXES = ('Describe', 'List', 'Get', 'oss:Get', 'oss:Head', 'oss:List')
 
 
@@ -180,6 +173,15 @@ class Lab:
                 return self.finish(proc, timeout, killed=True)
             time.sleep(0.05)
         return self.finish(proc, max(1, deadline - time.monotonic()))
+
+    def kill_and_rerun(self, tasks, kill_when, extra_vars=None):
+        """Run ``tasks``, kill the run when ``kill_when`` holds, rerun them to the end; returns the rerun, which
+        must have succeeded (the first run must really have been killed)."""
+        first = self.run(tasks, extra_vars, kill_when=kill_when)
+        assert first.killed, 'the run ended before %s: %r' % (getattr(kill_when, '__name__', kill_when), first)
+        second = self.run(tasks, extra_vars)
+        assert second.rc == 0, second
+        return second
 
 
 def after(action, count=1):

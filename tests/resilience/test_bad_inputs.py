@@ -258,7 +258,7 @@ def outcome(tmp_path_factory):
                 continue
             tasks += case_tasks(case_id, target, args)
         tasks.append({'ansible.builtin.copy': {'content': '{{ results | to_json }}', 'dest': str(dest)}})
-        run = lab.run(tasks)
+        run = lab.run(tasks, timeout=1500)   # one playbook of ~95 cases; slow on a loaded 2-core machine
         assert run.rc == 0, run
         results = json.loads(dest.read_text(encoding='utf-8'))
         writes = [e for e in lab.requests() if is_write(e)]

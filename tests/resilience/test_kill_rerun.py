@@ -24,11 +24,8 @@ def replace_task(**extra):
 def test_disk_replace_killed_then_rerun_ends_running(lab, kill_after):
     instance_id = lab.vars['test_instance_running']
     assert lab.instance(instance_id)['Status'] == 'Running'
-    first = lab.run([replace_task()], kill_when=after(kill_after))
-    assert first.killed, first
-    second = lab.run([replace_task(), {'ansible.builtin.assert': {'that': [
-        "r.instance.status == 'Running'", "r.instance.image_id == '%s'" % NEW_IMAGE]}}])
-    assert second.rc == 0, second
+    lab.kill_and_rerun([replace_task(), {'ansible.builtin.assert': {'that': [
+        "r.instance.status == 'Running'", "r.instance.image_id == '%s'" % NEW_IMAGE]}}], after(kill_after))
     instance = lab.instance(instance_id)
     assert instance['Status'] == 'Running', instance
     assert instance['ImageId'] == NEW_IMAGE
@@ -47,11 +44,8 @@ def create_task(name):
 
 def test_image_create_killed_while_waiting_then_rerun(lab):
     name = 'resilience-create'
-    first = lab.run([create_task(name)], kill_when=after('CreateImage'))
-    assert first.killed, first
-    second = lab.run([create_task(name), {'ansible.builtin.assert': {'that': [
-        "r.image.status == 'Available'"]}}])
-    assert second.rc == 0, second
+    lab.kill_and_rerun([create_task(name), {'ansible.builtin.assert': {'that': ["r.image.status == 'Available'"]}}],
+                       after('CreateImage'))
     images = lab.images(name=name)
     assert len(images) == 1 and images[0]['Status'] == 'Available', images
     assert len(lab.writes('CreateImage')) == 1
@@ -71,10 +65,7 @@ def test_copy_to_three_regions_killed_then_rerun(lab):
     lookup = {'name': 'the source', 'alicloud.ecs_images.ecs_image_info': {'name': 'resilience-copy-source'},
               'register': 'found'}
     fact = {'ansible.builtin.set_fact': {'source': {'image': '{{ found.images[0] }}'}}}
-    first = lab.run([lookup, fact, copy_task(name)], kill_when=after('CopyImage', 2))
-    assert first.killed, first
-    second = lab.run([lookup, fact, copy_task(name)])
-    assert second.rc == 0, second
+    lab.kill_and_rerun([lookup, fact, copy_task(name)], after('CopyImage', 2))
     for region in ('cn-shanghai', 'cn-beijing', 'cn-shenzhen'):
         copies = lab.images(region=region, name=name)
         assert len(copies) == 1, (region, copies)
@@ -91,10 +82,7 @@ def import_task(name):
 
 def test_import_killed_then_rerun(lab):
     name = 'resilience-import'
-    first = lab.run([import_task(name)], kill_when=after('ImportImage'))
-    assert first.killed, first
-    second = lab.run([import_task(name)])
-    assert second.rc == 0, second
+    lab.kill_and_rerun([import_task(name)], after('ImportImage'))
     images = lab.images(name=name)
     assert len(images) == 1 and images[0]['Status'] == 'Available', images
     assert len(lab.writes('ImportImage')) == 1
@@ -113,10 +101,7 @@ def export_tasks():
 def test_export_killed_then_rerun(lab):
     source = lab.run([create_task('resilience-export-source')])
     assert source.rc == 0, source
-    first = lab.run(export_tasks(), kill_when=after('ExportImage'))
-    assert first.killed, first
-    second = lab.run(export_tasks())
-    assert second.rc == 0, second
+    lab.kill_and_rerun(export_tasks(), after('ExportImage'))
     assert len(lab.writes('ExportImage')) == 1
     third = lab.run(export_tasks() + [{'ansible.builtin.assert': {'that': ['r is not changed']}}])
     assert third.rc == 0, third
@@ -133,10 +118,7 @@ def rollout_play():
 @pytest.mark.parametrize('kill_after', ['StopInstance', 'ReplaceSystemDisk'])
 def test_system_disk_rollout_role_killed_then_rerun(lab, kill_after):
     instance_id = lab.vars['test_instance_running']
-    first = lab.run(rollout_play(), kill_when=after(kill_after))
-    assert first.killed, first
-    second = lab.run(rollout_play())
-    assert second.rc == 0, second
+    lab.kill_and_rerun(rollout_play(), after(kill_after))
     instance = lab.instance(instance_id)
     assert instance['Status'] == 'Running' and instance['ImageId'] == NEW_IMAGE, instance
     assert len(lab.writes('ReplaceSystemDisk')) == 1
@@ -151,10 +133,7 @@ def bake_play():
 @pytest.mark.parametrize('kill_after', ['StopInstance', 'CreateImage'])
 def test_image_bake_role_killed_then_rerun_starts_the_instance_again(lab, kill_after):
     instance_id = lab.vars['test_instance_running']
-    first = lab.run(bake_play(), kill_when=after(kill_after))
-    assert first.killed, first
-    second = lab.run(bake_play())
-    assert second.rc == 0, second
+    lab.kill_and_rerun(bake_play(), after(kill_after))
     assert lab.instance(instance_id)['Status'] == 'Running'
     images = lab.images(name='resilience-bake')
     assert len(images) == 1 and images[0]['Status'] == 'Available', images
