@@ -101,7 +101,10 @@ options:
     choices: [BIOS, UEFI]
   license_type:
     description:
-      - Licence used to activate the operating system after the import.
+      - Licence used to activate the operating system after the import - V(Aliyun) (Alibaba Cloud's licence) or
+        V(BYOL) (bring your own licence), the values of the current ImportImage API.
+      - V(Auto) (a value of older API versions) is accepted and means "let the cloud choose": C(LicenseType) is
+        then not sent, which is the same as leaving this option out.
     type: str
     choices: [Auto, Aliyun, BYOL]
   role_name:
@@ -325,7 +328,7 @@ def import_params(params, disks, boot_mode):
         'Platform': params.get('platform'),
         'OSType': params.get('os_type'),
         'BootMode': boot_mode,
-        'LicenseType': params.get('license_type'),
+        'LicenseType': None if params.get('license_type') == 'Auto' else params.get('license_type'),
         'RoleName': params.get('role_name'),
         'ResourceGroupId': params.get('resource_group_id'),
     }

@@ -81,6 +81,13 @@ def test_import_params_flattens_disks_and_drops_unset():
     assert all(v is not None for v in req.values())
 
 
+@pytest.mark.parametrize('given, sent', [('Auto', None), ('Aliyun', 'Aliyun'), ('BYOL', 'BYOL'), (None, None)])
+def test_license_type_auto_is_not_sent(given, sent):
+    req = imp.import_params(params(license_type=given), [dict(oss_bucket='b', oss_object='s.raw', format='RAW',
+                                                              disk_image_size=None, device=None)], None)
+    assert req.get('LicenseType') == sent
+
+
 # ------------------------------------------------------------------ import: existing image by name
 @pytest.mark.parametrize('status, action', [
     ('Available', 'present'), ('Creating', 'join'), ('Waiting', 'join'), ('CreateFailed', 'failed'),
