@@ -143,7 +143,7 @@ docs: collection
 	@echo "== docs: antsibull-docs Sphinx site (build/docsite)"
 	@COLLECTIONS=$(COLLECTIONS) VENV=$(VENV) bash scripts/docsite.sh
 
-TEST_STEPS := unit integration resilience sanity lint molecule changelog-lint ee-check check-build matrix docs
+TEST_STEPS := unit integration resilience sanity lint molecule changelog-lint ee-check check-build awx-job matrix docs
 
 test: collection
 	@for step in $(TEST_STEPS); do \
