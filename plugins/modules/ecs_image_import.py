@@ -103,7 +103,7 @@ options:
     description:
       - Licence used to activate the operating system after the import - V(Aliyun) (Alibaba Cloud's licence) or
         V(BYOL) (bring your own licence), the values of the current ImportImage API.
-      - V(Auto) (a value of older API versions) is accepted and means "let the cloud choose": C(LicenseType) is
+      - V(Auto) (a value of older API versions) is accepted and means "let the cloud choose" - C(LicenseType) is
         then not sent, which is the same as leaving this option out.
     type: str
     choices: [Auto, Aliyun, BYOL]
