@@ -154,7 +154,7 @@ def demo_in_user_venv(work: Path, tarball: Path, core: str, time_scale: float) -
     run([bin_dir / 'ansible-galaxy', 'collection', 'install', '--force', '-p', collections, tarball],
         env=without_proxies(dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections))))
 
-    home = run_dir / 'home'      # an empty directory: nothing of the source tree, no ansible.cfg
+    home = run_dir / 'home'      # an empty working directory: nothing of the source tree
     home.mkdir(parents=True)
     with emulator(time_scale=time_scale, log_path=str(run_dir / 'emulator.log')) as emu:
         vars_file = run_dir / 'vars.json'
@@ -165,7 +165,10 @@ def demo_in_user_venv(work: Path, tarball: Path, core: str, time_scale: float) -
             del env[name]
         env.update(PATH='%s:%s' % (bin_dir, env.get('PATH', '')), ANSIBLE_COLLECTIONS_PATH=str(collections),
                    ANSIBLE_COLLECTIONS_SCAN_SYS_PATH='false', ANSIBLE_LOCALHOST_WARNING='false',
-                   ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_NOCOLOR='1', HOME=str(home))
+                   ANSIBLE_INVENTORY_UNPARSED_WARNING='false', ANSIBLE_NOCOLOR='1',
+                   # no ansible.cfg of the tree or the user (HOME stays: async jobs live in ~/.ansible_async)
+                   ANSIBLE_CONFIG=str(home / 'ansible.cfg'))
+        (home / 'ansible.cfg').write_text('[defaults]\n')
         python = bin_dir / 'python'
         common = ['-i', 'localhost,', '-c', 'local', '-e', 'ansible_python_interpreter=%s' % python]
         doc = run([bin_dir / 'ansible-doc', 'alicloud.ecs_images.ecs_image_copy'], cwd=home, env=env,
