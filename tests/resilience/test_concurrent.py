@@ -33,7 +33,8 @@ def test_two_identical_runs_at_once_make_one_image(lab, make_task, action):
     assert images[0]['Status'] == 'Available', images
     accepted = lab.writes(action)
     assert len(accepted) == 1, accepted
-    refused = [e for e in lab.writes(action, ok_only=False) if e not in accepted]
+    refused = [e for e in lab.writes(action, ok_only=False) if e not in accepted
+               and e.get('code') != 'Rejected.Throttling']   # the emulator's realism throttles now and then
     assert [e.get('code') for e in refused] == ['InvalidImageName.Duplicated'], refused   # the race happened
     outputs = one.output + two.output
     assert outputs.count('ADOPTED=True') == 1 and outputs.count('ADOPTED=False') == 1, outputs[-3000:]
