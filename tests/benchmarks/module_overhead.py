@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT / 'tests' / 'integration'))
 
-from emulator_helper import Emulator, collections_path, without_proxies  # noqa: E402  pylint: disable=wrong-import-position
+from emulator_helper import Emulator, collections_path, playbook_env  # noqa: E402  pylint: disable=wrong-import-position
 
 OUT = ROOT / 'tests' / 'output' / 'benchmarks' / 'module_overhead'
 TARGET_RATIO = 1.5
@@ -61,18 +61,9 @@ def main() -> int:
     parser.add_argument('--rounds', type=int, default=3, help='runs of each playbook (median taken; default 3)')
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    env = without_proxies()
-    env.update({
-        'ANSIBLE_COLLECTIONS_PATH': collections_path(ROOT, os.environ.get('ECS_IMAGES_COLLECTIONS_PATH')),
-        'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
-        'ANSIBLE_NOCOLOR': '1',
-        'ANSIBLE_LOCALHOST_WARNING': 'false',
-        'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'false',
-        'ANSIBLE_RETRY_FILES_ENABLED': 'false',
-        'ANSIBLE_CALLBACK_PLUGINS': str(HERE / 'callback_plugins'),
-        'ANSIBLE_CALLBACKS_ENABLED': 'task_timeline',
-    })
-    env.pop('ANSIBLE_CONFIG', None)
+    env = playbook_env(collections_path(ROOT, os.environ.get('ECS_IMAGES_COLLECTIONS_PATH')),
+                       ANSIBLE_CALLBACK_PLUGINS=str(HERE / 'callback_plugins'),
+                       ANSIBLE_CALLBACKS_ENABLED='task_timeline')
     with Emulator(time_scale=0.01, log_path=str(OUT / 'emulator.log')) as emu:
         env.update(emu.env)
         test_vars = emu.test_vars()

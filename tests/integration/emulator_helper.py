@@ -63,6 +63,24 @@ def without_proxies(env: dict | None = None) -> dict:
     return env
 
 
+def playbook_env(collections: str, emulator_env: dict | None = None, **extra) -> dict:
+    """Environment of an ansible-playbook run against the emulator: no proxies, the emulator's export lines, this
+    collection tree only, no colour or start-up warnings, no ANSIBLE_CONFIG from the caller; ``extra`` last."""
+    env = without_proxies()
+    env.update(emulator_env or {})
+    env.update({
+        'ANSIBLE_COLLECTIONS_PATH': collections,
+        'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
+        'ANSIBLE_RETRY_FILES_ENABLED': 'false',
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_LOCALHOST_WARNING': 'false',
+        'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'false',
+    })
+    env.pop('ANSIBLE_CONFIG', None)
+    env.update(extra)
+    return env
+
+
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 

@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT / 'tests' / 'integration'))
 
-from emulator_helper import Emulator, collections_path, without_proxies  # noqa: E402  pylint: disable=wrong-import-position
+from emulator_helper import Emulator, collections_path, playbook_env  # noqa: E402  pylint: disable=wrong-import-position
 from run import GROUP, MODULE_DEFAULTS_ENV  # noqa: E402  pylint: disable=wrong-import-position
 
 READ_PREFIXES = ('Describe', 'List', 'Get', 'oss:Get', 'oss:Head', 'oss:List')
@@ -118,21 +118,8 @@ class Lab:
         return path, vars_path
 
     def env(self, extra=None):
-        env = without_proxies()
-        env.update(self.emu.env)
-        env.update({
-            'ANSIBLE_COLLECTIONS_PATH': collections_path(ROOT),
-            'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
-            'ANSIBLE_RETRY_FILES_ENABLED': 'false',
-            'ANSIBLE_NOCOLOR': '1',
-            'ANSIBLE_LOCALHOST_WARNING': 'false',
-            'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'false',
-            'ANSIBLE_ROLES_PATH': str(ROOT / 'roles'),
-            'PYTHONUNBUFFERED': '1',
-        })
-        env.pop('ANSIBLE_CONFIG', None)
-        env.update(extra or {})
-        return env
+        return playbook_env(collections_path(ROOT), self.emu.env, ANSIBLE_ROLES_PATH=str(ROOT / 'roles'),
+                            PYTHONUNBUFFERED='1', **(extra or {}))
 
     def start(self, play, vars_path, extra_args=(), env=None):
         inventory = self.tmp / 'inventory'
