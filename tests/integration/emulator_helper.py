@@ -63,10 +63,12 @@ def without_proxies(env: dict | None = None) -> dict:
     return env
 
 
-def playbook_env(collections: str, emulator_env: dict | None = None, **extra) -> dict:
+def playbook_env(collections: str, emulator_env: dict | None = None, keep_proxies: bool = False, **extra) -> dict:
     """Environment of an ansible-playbook run against the emulator: no proxies, the emulator's export lines, this
-    collection tree only, no colour or start-up warnings, no ANSIBLE_CONFIG from the caller; ``extra`` last."""
-    env = without_proxies()
+    collection tree only, no colour or start-up warnings, no ANSIBLE_CONFIG from the caller; ``extra`` last.
+
+    keep_proxies: keep the caller's proxy variables (a run against the real cloud, which may need them)."""
+    env = dict(os.environ) if keep_proxies else without_proxies()
     env.update(emulator_env or {})
     env.update({
         'ANSIBLE_COLLECTIONS_PATH': collections,

@@ -49,7 +49,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from emulator_helper import Emulator, EmulatorError, collections_path, without_proxies  # noqa: E402  pylint: disable=wrong-import-position
+from emulator_helper import Emulator, EmulatorError, collections_path, playbook_env  # noqa: E402  pylint: disable=wrong-import-position
 
 ROOT = HERE.parent.parent
 TARGETS_DIR = HERE / 'targets'
@@ -226,12 +226,9 @@ class Runner:
         emu = None
         try:
             if self.real:
-                env = dict(os.environ)
                 variables = dict(self.base_vars)
             else:
                 emu = self.get_emulator(outdir)
-                env = without_proxies()
-                env.update(emu.env)
                 variables = emu.test_vars()
                 variables['emulator'] = True
                 variables.setdefault('emulator_admin', emu.admin_url)
@@ -239,24 +236,15 @@ class Runner:
             vars_path = outdir / 'vars.json'
             vars_path.write_text(json.dumps(variables, indent=2, sort_keys=True) + '\n', encoding='utf-8')
             os.chmod(vars_path, 0o600)  # may hold the second account's keys
+            # real cloud: the caller's environment with its proxies; emulator: no proxies + its export lines
+            env = playbook_env(self.collections, None if emu is None else emu.env, keep_proxies=self.real,
+                               ANSIBLE_ROLES_PATH=str(TARGETS_DIR), ANSIBLE_FORCE_COLOR='0',
+                               ANSIBLE_HOST_KEY_CHECKING='false', PYTHONUNBUFFERED='1')
             playbook = outdir / 'playbook.yml'
             write_playbook(playbook, target, env)
             inventory = outdir / 'inventory'
             inventory.write_text('localhost ansible_connection=local ansible_python_interpreter=%s\n'
                                  % sys.executable, encoding='utf-8')
-            env.update({
-                'ANSIBLE_COLLECTIONS_PATH': self.collections,
-                'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
-                'ANSIBLE_ROLES_PATH': str(TARGETS_DIR),
-                'ANSIBLE_RETRY_FILES_ENABLED': 'false',
-                'ANSIBLE_NOCOLOR': '1',
-                'ANSIBLE_FORCE_COLOR': '0',
-                'ANSIBLE_HOST_KEY_CHECKING': 'false',
-                'ANSIBLE_LOCALHOST_WARNING': 'false',
-                'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'false',
-                'PYTHONUNBUFFERED': '1',
-            })
-            env.pop('ANSIBLE_CONFIG', None)
             cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
                    '-i', str(inventory), str(playbook), '-e', '@%s' % vars_path]
             if self.args.verbose:

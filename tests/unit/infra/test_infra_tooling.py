@@ -170,6 +170,17 @@ def test_parse_exports_and_proxy_removal():
     assert clean == {'PATH': '/bin'}
 
 
+def test_playbook_env_proxies(monkeypatch):
+    monkeypatch.setenv('HTTPS_PROXY', 'http://proxy:3128')
+    monkeypatch.setenv('ANSIBLE_CONFIG', '/elsewhere/ansible.cfg')
+    emulated = helper.playbook_env('/coll', {'ALIBABA_CLOUD_ECS_ENDPOINT': 'http://127.0.0.1:1'}, X='1')
+    assert 'HTTPS_PROXY' not in emulated and emulated['ALIBABA_CLOUD_ECS_ENDPOINT'] == 'http://127.0.0.1:1'
+    real = helper.playbook_env('/coll', keep_proxies=True, X='1')      # run.py's real-cloud mode
+    assert real['HTTPS_PROXY'] == 'http://proxy:3128'
+    for env in (emulated, real):
+        assert env['ANSIBLE_COLLECTIONS_PATH'] == '/coll' and env['X'] == '1' and 'ANSIBLE_CONFIG' not in env
+
+
 def test_emulator_start_failure_is_reported(tmp_path):
     fake = tmp_path / 'python'
     fake.write_text('#!/bin/sh\necho "cannot start" >&2\nexit 3\n')
