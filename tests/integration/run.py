@@ -108,26 +108,26 @@ def discover(names: list, real: bool) -> tuple:
                        if p.is_dir() and (p / 'tasks' / 'main.yml').is_file()) if TARGETS_DIR.is_dir() else []
     runnable = [t for t in available if not t.startswith(('setup_', 'prepare_'))]
     skipped = []
+
+    def without(targets, alias, why=''):
+        """targets minus those whose aliases list ``alias`` (recorded as skipped)."""
+        kept = []
+        for target in targets:
+            if alias in read_aliases(target):
+                skipped.append(Result(target, 'skipped', detail='aliases: %s%s' % (alias, why)))
+            else:
+                kept.append(target)
+        return kept
+
     if names:
         unknown = [n for n in names if n not in available]
         if unknown:
             raise UsageError('unknown target(s): %s (available: %s)' % (', '.join(unknown), ', '.join(runnable) or 'none'))
         chosen = list(dict.fromkeys(names))
     else:
-        chosen = []
-        for target in runnable:
-            if 'disabled' in read_aliases(target):
-                skipped.append(Result(target, 'skipped', detail='aliases: disabled'))
-            else:
-                chosen.append(target)
+        chosen = without(runnable, 'disabled')
     if real:
-        kept = []
-        for target in chosen:
-            if 'emulator_only' in read_aliases(target):
-                skipped.append(Result(target, 'skipped', detail='aliases: emulator_only (real-cloud mode)'))
-            else:
-                kept.append(target)
-        chosen = kept
+        chosen = without(chosen, 'emulator_only', ' (real-cloud mode)')
     return chosen, skipped
 
 
