@@ -19,57 +19,12 @@ Ansible runs it, minus the controller overhead.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PROXY_VARS = ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY')
-for _var in PROXY_VARS:
-    os.environ.pop(_var, None)
+from benchlib import module_env, run_module
 
 COPY_SIM_SECONDS = 300.0     # emulator's default CopyImage duration (simulated seconds)
-
-
-def collection_root():
-    """A directory holding ansible_collections/alicloud/ecs_images -> this checkout."""
-    root = Path(tempfile.mkdtemp(prefix='copybench-'))
-    (root / 'ansible_collections' / 'alicloud').mkdir(parents=True)
-    os.symlink(ROOT, root / 'ansible_collections' / 'alicloud' / 'ecs_images')
-    return root
-
-
-def run_module(coll_root, env, args):
-    with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as fh:
-        json.dump({'ANSIBLE_MODULE_ARGS': args}, fh)
-        path = fh.name
-    started = time.time()
-    proc = subprocess.Popen([sys.executable, str(ROOT / 'plugins' / 'modules' / 'ecs_image_copy.py'), path],
-                            env=dict(env, PYTHONPATH=str(coll_root)), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    lines = []
-    printed = None
-    for line in proc.stdout:           # the result is one JSON line; note when it arrives
-        if printed is None and line.strip().startswith('{'):
-            printed = time.time()
-        lines.append(line)
-    stderr = proc.stderr.read()
-    proc.wait()
-    ended = time.time()
-    os.unlink(path)
-    try:
-        result = json.loads(''.join(lines).strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise SystemExit('module output is not JSON:\n%s\n%s' % (''.join(lines), stderr))
-    if result.get('failed'):
-        raise SystemExit('module failed: %s' % result.get('msg'))
-    result['_printed'] = printed or ended
-    return result, started, ended
 
 
 def main():
@@ -83,8 +38,7 @@ def main():
 
     emu = start_emulator(time_scale=0.001)
     try:
-        env = dict(os.environ)
-        env.update(emu.env())
+        env = module_env(emu)
         source_region = env['ALIBABA_CLOUD_REGION_ID']
         resources = admin(emu, 'GET', 'resources')
         regions = [r for r in resources['regions'] if r != source_region]
@@ -104,7 +58,6 @@ def main():
             time.sleep(0.2)
         scale = opts.copy_seconds / COPY_SIM_SECONDS
         admin(emu, 'PUT', 'config', {'time_scale': scale})
-        coll = collection_root()
         print('ecs_image_copy benchmark: one copy lasts %.1f s (time scale %.4f), %d run(s) per case'
               % (opts.copy_seconds, scale, opts.repeat))
 
@@ -115,16 +68,18 @@ def main():
                 dest = region_sets[count]
                 admin(emu, 'DELETE', 'requests')
                 name = 'bench-copy-%d-%d' % (count, run)
-                result, started, ended = run_module(coll, env, {
-                    'image_id': image_id, 'destination_regions': dest, 'name': name, 'wait_timeout': 600})
+                done = run_module('ecs_image_copy', {
+                    'image_id': image_id, 'destination_regions': dest, 'name': name, 'wait_timeout': 600}, env)
                 log = admin(emu, 'GET', 'requests')['requests']
-                cases.append(analyse(count, dest, result, started, ended, log, scale))
+                cases.append(analyse(count, dest, done, log, scale))
         report(cases, opts.copy_seconds)
     finally:
         emu.stop()
 
 
-def analyse(count, dest, result, started, ended, log, scale):
+def analyse(count, dest, run, log, scale):
+    """Figures of one module run (benchlib.ModuleRun) from the emulator's request log."""
+    result, started, ended = run.result, run.started, run.ended
     copies = {}
     for entry in log:
         if entry['action'] == 'CopyImage' and entry.get('status') == 200:
@@ -154,7 +109,7 @@ def analyse(count, dest, result, started, ended, log, scale):
         'per_region': [calls_per_region.get(r, 0) for r in dest],
         'other_calls': sum(v for k, v in calls_per_region.items() if k not in dest),
         'latency': ended - max(available.values()),
-        'latency_result': result['_printed'] - max(available.values()),
+        'latency_result': run.printed - max(available.values()),
         'after_last_poll': ended - last_poll if last_poll else None,
         'detect': detect, 'min_interval': min(intervals) if intervals else None,
         'median_interval': statistics.median(intervals) if intervals else None,

@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT / 'tests' / 'integration'))
 
-from emulator_helper import Emulator, collections_path, without_proxies  # noqa: E402  pylint: disable=wrong-import-position
+from emulator_helper import Emulator, collections_path, playbook_env  # noqa: E402  pylint: disable=wrong-import-position
 
 READ_PREFIXES = ('Describe', 'List', 'Get', 'Query', 'Check', 'Head')  # ECS and OSS (oss:ListObjects ...)
 NOT_ECS_WRITES = ('AssumeRole',)  # STS: obtaining credentials changes nothing
@@ -93,18 +93,9 @@ def main() -> int:
         print('demo_rerun: playbooks/demo.yml not found', file=sys.stderr)
         return 2
     OUT.mkdir(parents=True, exist_ok=True)
-    env = without_proxies()
-    env.update({
-        'ANSIBLE_COLLECTIONS_PATH': collections_path(ROOT, os.environ.get('ECS_IMAGES_COLLECTIONS_PATH')),
-        'ANSIBLE_COLLECTIONS_SCAN_SYS_PATH': 'false',
-        'ANSIBLE_CALLBACK_PLUGINS': str(HERE / 'callback_plugins'),
-        'ANSIBLE_CALLBACKS_ENABLED': 'task_timeline',
-        'ANSIBLE_NOCOLOR': '1',
-        'ANSIBLE_LOCALHOST_WARNING': 'false',
-        'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'false',
-        'ANSIBLE_RETRY_FILES_ENABLED': 'false',
-    })
-    env.pop('ANSIBLE_CONFIG', None)
+    env = playbook_env(collections_path(ROOT, os.environ.get('ECS_IMAGES_COLLECTIONS_PATH')),
+                       ANSIBLE_CALLBACK_PLUGINS=str(HERE / 'callback_plugins'),
+                       ANSIBLE_CALLBACKS_ENABLED='task_timeline')
     with Emulator(time_scale=args.time_scale, log_path=str(OUT / 'emulator.log')) as emu:
         env.update(emu.env)
         variables = emu.test_vars()

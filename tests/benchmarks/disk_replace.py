@@ -18,45 +18,12 @@ import argparse
 import io
 import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from contextlib import redirect_stdout
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PROXY_VARS = ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY')
-for _name in PROXY_VARS:
-    os.environ.pop(_name, None)
-
-
-def collections_root() -> str:
-    """A directory holding ansible_collections/alicloud/ecs_images -> this tree."""
-    if ROOT.parent.parent.name == 'ansible_collections':
-        return str(ROOT.parent.parent.parent)
-    base = Path(tempfile.mkdtemp(prefix='bench-disk-replace-'))
-    link = base / 'ansible_collections' / 'alicloud' / 'ecs_images'
-    link.parent.mkdir(parents=True)
-    link.symlink_to(ROOT, target_is_directory=True)
-    return str(base)
-
-
-def admin(emu, method, path, body=None):
-    import urllib.request
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(emu.admin_url.rstrip('/') + '/' + path, data=data, method=method,
-                                 headers={'Content-Type': 'application/json'})
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(req, timeout=30) as resp:
-        raw = resp.read()
-    return json.loads(raw) if raw else None
-
-
-def last_seq(emu):
-    reqs = admin(emu, 'GET', 'requests')['requests']
-    return max((r['seq'] for r in reqs), default=0)
+from benchlib import ROOT, admin, collection_root, last_seq, module_env, requests_since, run_module
 
 
 def run_in_process(args: dict) -> dict:
@@ -76,19 +43,6 @@ def run_in_process(args: dict) -> dict:
     return json.loads(out.getvalue())
 
 
-def run_subprocess(args: dict, env: dict, coll: str) -> dict:
-    with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as f:
-        json.dump({'ANSIBLE_MODULE_ARGS': args}, f)
-        path = f.name
-    try:
-        penv = dict(os.environ, **env, PYTHONPATH=coll)
-        proc = subprocess.run([sys.executable, '-m', 'ansible_collections.alicloud.ecs_images.plugins.modules.'
-                               'ecs_disk_replace', path], env=penv, capture_output=True, text=True, cwd='/', check=False)
-        return json.loads(proc.stdout)
-    finally:
-        os.unlink(path)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--time-scale', type=float, default=1.0,
@@ -98,7 +52,7 @@ def main(argv=None) -> int:
                     help='also run each scenario as a separate Python process, as Ansible does')
     opts = ap.parse_args(argv)
 
-    coll = collections_root()
+    coll = collection_root()
     sys.path.insert(0, coll)
     from ecs_emulator.backend.core import DEFAULT_DURATIONS
     from ecs_emulator.server import start_emulator
@@ -106,8 +60,8 @@ def main(argv=None) -> int:
 
     emu = start_emulator(time_scale=opts.time_scale)
     try:
-        env = emu.env()
-        os.environ.update(env)
+        os.environ.update(emu.env())        # for the in-process runs
+        env = module_env(emu)               # for the --subprocess runs
         tv = test_vars(admin(emu, 'GET', 'resources'), admin(emu, 'GET', 'accounts'), emu.admin_url)
         durations = dict(DEFAULT_DURATIONS)
         with open(ROOT / 'tests/emulator/ecs_emulator/fixtures/default.json', encoding='utf-8') as f:
@@ -142,12 +96,13 @@ def main(argv=None) -> int:
                     run_in_process(back)
                 mark = last_seq(emu)
                 t0 = time.monotonic()
-                result = run_in_process(args) if mode == 'in-process' else run_subprocess(args, env, coll)
+                result = (run_in_process(args) if mode == 'in-process' else
+                          run_module('ecs_disk_replace', args, env, check=False).result)
                 wall = time.monotonic() - t0
                 if result.get('failed'):
                     print('FAILED: %s' % result.get('msg'))
                     return 1
-                reqs = admin(emu, 'GET', 'requests?since=%d' % mark)['requests']
+                reqs = requests_since(emu, mark)
                 by_action = Counter(r['action'] for r in reqs)
                 sim = sum(durations[o] for o in ops) * opts.time_scale
                 over = wall - sim

@@ -22,11 +22,9 @@ import tempfile
 import threading
 import time
 
-for _var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
-    os.environ.pop(_var, None)
-
-from ecs_emulator import testing  # noqa: E402
-from ecs_emulator.server import load_fixture  # noqa: E402
+import benchlib  # noqa: F401  removes the proxy variables; pylint: disable=unused-import
+from ecs_emulator import testing
+from ecs_emulator.server import load_fixture
 
 
 class _Remote:

@@ -15,66 +15,16 @@ from __future__ import print_function
 
 import argparse
 import collections
-import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
-import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
-PROXY_VARS = ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY')
-
-for var in PROXY_VARS:
-    os.environ.pop(var, None)
-
-sys.path.insert(0, os.path.join(ROOT, 'tests', 'emulator'))
-from ecs_emulator.server import start_emulator  # noqa: E402
+from benchlib import last_seq, module_env, requests_since, run_module
+from ecs_emulator.server import start_emulator
 
 
-def collection_root():
-    """A directory holding ansible_collections/alicloud/ecs_images -> this checkout."""
-    root = tempfile.mkdtemp(prefix='bench-ac-')
-    os.makedirs(os.path.join(root, 'ansible_collections', 'alicloud'))
-    os.symlink(ROOT, os.path.join(root, 'ansible_collections', 'alicloud', 'ecs_images'))
-    return root
-
-
-def run_module(name, args, env):
-    """Run a module like Ansible does; returns (result dict, wall seconds, time of return)."""
-    with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as fh:
-        json.dump({'ANSIBLE_MODULE_ARGS': args}, fh)
-        path = fh.name
-    start = time.time()
-    proc = subprocess.run([sys.executable, os.path.join(ROOT, 'plugins', 'modules', name + '.py'), path],
-                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
-                          check=False)
-    returned = time.time()
-    os.unlink(path)
-    try:
-        result = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise SystemExit('%s produced no JSON: %s %s' % (name, proc.stdout, proc.stderr))
-    if result.get('failed'):
-        raise SystemExit('%s failed: %s' % (name, result.get('msg')))
-    return result, returned - start, returned
-
-
-def requests_since(emu, seq):
-    return [r for r in admin_requests(emu) if r['seq'] > seq]
-
-
-def admin_requests(emu):
-    import urllib.request
-    with urllib.request.urlopen(emu.admin_url + '/requests') as resp:
-        return json.loads(resp.read().decode('utf-8'))['requests']
-
-
-def last_seq(emu):
-    reqs = admin_requests(emu)
-    return reqs[-1]['seq'] if reqs else 0
+def timed(run):
+    """(result, wall seconds, time of return) of a benchlib.run_module run: the module returned when its process
+    ended."""
+    return run.result, run.ended - run.started, run.ended
 
 
 def summarize(reqs):
@@ -96,9 +46,7 @@ def main():
 
     emu = start_emulator(time_scale=opts.time_scale)
     try:
-        env = dict(os.environ)
-        env.update(emu.env())
-        env['PYTHONPATH'] = collection_root()
+        env = module_env(emu)
         backend = emu.state.backend
         imp_lat, exp_lat, imp_calls, exp_calls = [], [], [], []
         print('emulator time scale %.3f: import lasts %.1f s, export %.1f s (real)'
@@ -106,9 +54,9 @@ def main():
         image_id = None
         for n in range(opts.runs):
             seq = last_seq(emu)
-            res, wall, returned = run_module('ecs_image_import', {
+            res, wall, returned = timed(run_module('ecs_image_import', {
                 'name': 'bench-import-%d' % n, 'oss_bucket': 'ecs-images-hz',
-                'oss_object': 'disks/alinux3-minimal.raw', 'format': 'RAW'}, env)
+                'oss_object': 'disks/alinux3-minimal.raw', 'format': 'RAW'}, env))
             task = backend.tasks[res['task_id']]
             latency = returned - task.finished_time
             ecs, oss = summarize(requests_since(emu, seq))
@@ -120,18 +68,18 @@ def main():
                      sum(oss.values()), fmt_counter(oss)))
 
         seq = last_seq(emu)
-        res, wall = run_module('ecs_image_import', {
+        res, wall = timed(run_module('ecs_image_import', {
             'name': 'bench-import-0', 'oss_bucket': 'ecs-images-hz', 'oss_object': 'disks/alinux3-minimal.raw',
-            'format': 'RAW'}, env)[:2]
+            'format': 'RAW'}, env))[:2]
         ecs, oss = summarize(requests_since(emu, seq))
         print('import rerun: changed=%s, wall %.2f s; ECS calls %d (%s); OSS calls %d'
               % (res['changed'], wall, sum(ecs.values()), fmt_counter(ecs), sum(oss.values())))
 
         for n in range(opts.runs):
             seq = last_seq(emu)
-            res, wall, returned = run_module('ecs_image_export', {
+            res, wall, returned = timed(run_module('ecs_image_export', {
                 'image_id': image_id, 'oss_bucket': 'ecs-exports-hz', 'oss_prefix': 'bench%d' % n,
-                'image_format': 'qcow2'}, env)
+                'image_format': 'raw'}, env))
             task = backend.tasks[res['task_id']]
             latency = returned - task.finished_time
             ecs, oss = summarize(requests_since(emu, seq))
@@ -142,9 +90,9 @@ def main():
                             sum(ecs.values()), fmt_counter(ecs), sum(oss.values()), fmt_counter(oss)))
 
         seq = last_seq(emu)
-        res, wall = run_module('ecs_image_export', {
-            'image_id': image_id, 'oss_bucket': 'ecs-exports-hz', 'oss_prefix': 'bench0', 'image_format': 'qcow2'},
-            env)[:2]
+        res, wall = timed(run_module('ecs_image_export', {
+            'image_id': image_id, 'oss_bucket': 'ecs-exports-hz', 'oss_prefix': 'bench0', 'image_format': 'raw'},
+            env))[:2]
         ecs, oss = summarize(requests_since(emu, seq))
         print('export rerun: changed=%s, wall %.2f s; ECS calls %d (%s); OSS calls %d'
               % (res['changed'], wall, sum(ecs.values()), fmt_counter(ecs), sum(oss.values())))
