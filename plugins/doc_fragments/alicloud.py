@@ -152,3 +152,29 @@ options:
     type: int
     default: 3600
 '''
+
+    # Login options of a new or replaced system disk: alicloud.ecs_images.alicloud.login (ecs_instance,
+    # ecs_disk_replace). Must match plugins/module_utils/login.py LOGIN_ARGUMENT_SPEC; each module says in its
+    # notes whether one of them is required.
+    LOGIN = r'''
+options:
+  password:
+    description:
+      - Password of the instance's administrator account (root/Administrator).
+      - 8 to 30 characters with at least three of lower-case letters, upper-case letters, digits and the
+        special characters C(()`~!@#$%^&*-_+=|{}[]:;'<>,.?/).
+      - Mutually exclusive with O(key_pair_name) and O(password_inherit).
+      - Never logged nor returned.
+    type: str
+  key_pair_name:
+    description:
+      - Name of the SSH key pair to bind to the instance (Linux images only); it must exist in the region of the
+        task.
+      - Mutually exclusive with O(password) and O(password_inherit).
+    type: str
+  password_inherit:
+    description:
+      - Keep the password that is already set in the image (V(true)).
+      - Mutually exclusive with O(password) and O(key_pair_name).
+    type: bool
+'''

@@ -15,6 +15,10 @@ import re
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import IN_FLIGHT_STATUSES, USABLE_STATUSES
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import lock_reasons
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.login import (  # pylint: disable=unused-import
+    LOGIN_OPTIONS,
+    login_params,  # noqa: F401  (ecs_disk_replace imports it from here until it imports it from login.py)
+)
 
 PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'<>,.?/"
 MIN_SYSTEM_DISK_SIZE = 20
@@ -57,13 +61,7 @@ def check_password(password):
 
 def check_login_options(params):
     """Exactly one of password / key_pair_name / password_inherit=true. Returns an error message or None."""
-    given = []
-    if params.get('password') is not None:
-        given.append('password')
-    if params.get('key_pair_name') is not None:
-        given.append('key_pair_name')
-    if params.get('password_inherit') is not None:
-        given.append('password_inherit')
+    given = [name for name in LOGIN_OPTIONS if params.get(name) is not None]
     if len(given) != 1:
         return ('exactly one of password, key_pair_name or password_inherit must be set to say how to log in '
                 'after the replacement (got: %s)' % (', '.join(given) or 'none'))
@@ -73,15 +71,6 @@ def check_login_options(params):
     if given == ['key_pair_name'] and not params['key_pair_name']:
         return 'key_pair_name must not be empty'
     return check_password(params.get('password'))
-
-
-def login_params(params):
-    """The ReplaceSystemDisk parameters that say how to log in afterwards."""
-    if params.get('password') is not None:
-        return {'Password': params['password']}
-    if params.get('key_pair_name') is not None:
-        return {'KeyPairName': params['key_pair_name']}
-    return {'PasswordInherit': True}
 
 
 def check_image(image, image_id, region, other_regions=None):

@@ -15,6 +15,7 @@ import hashlib
 import json
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import USABLE_STATUSES
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.login import login_params
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.tags import tag_params, tags_to_dict
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError
 
@@ -213,8 +214,6 @@ def run_params(params, image_id, amount):
         'ImageId': image_id, 'InstanceType': p['instance_type'], 'VSwitchId': p['vswitch_id'],
         'SecurityGroupIds': list(p.get('security_group_ids') or []), 'Amount': amount, 'MinAmount': amount,
         'InstanceName': p.get('name'), 'HostName': p.get('host_name'), 'Description': p.get('description'),
-        'KeyPairName': p.get('key_pair_name'), 'Password': p.get('password'),
-        'PasswordInherit': True if p.get('password_inherit') else None,
         'SystemDisk': {'Category': p.get('system_disk_category'), 'Size': p.get('system_disk_size')},
         'DataDisk': data or None,
         'InternetMaxBandwidthOut': p.get('internet_max_bandwidth_out'),
@@ -224,6 +223,7 @@ def run_params(params, image_id, amount):
         'UserData': p.get('user_data'), 'ResourceGroupId': p.get('resource_group_id'),
         'Tag': [{'Key': k, 'Value': '' if tags[k] is None else str(tags[k])} for k in sorted(tags)] or None,
     }
+    out.update(login_params(p))
     if not any(v is not None for v in out['SystemDisk'].values()):
         out['SystemDisk'] = None
     return out

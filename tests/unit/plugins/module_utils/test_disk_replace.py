@@ -12,7 +12,6 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.disk_replace i
     check_login_options,
     check_password,
     instance_architecture,
-    login_params,
     plan_replacement,
     target_disk_size,
 )
@@ -80,13 +79,6 @@ def test_exactly_one_login_option(kw, ok):
     assert (msg is None) == ok
     if msg:
         assert SECRET not in msg
-
-
-def test_login_params():
-    base = {'password': None, 'key_pair_name': None, 'password_inherit': None}
-    assert login_params(dict(base, password=SECRET)) == {'Password': SECRET}
-    assert login_params(dict(base, key_pair_name='k')) == {'KeyPairName': 'k'}
-    assert login_params(dict(base, password_inherit=True)) == {'PasswordInherit': True}
 
 
 # --- image and size checks -----------------------------------------------------------------------------------
