@@ -4,18 +4,38 @@
 """Instances and their disks: readers (DescribeInstances, DescribeDisks, DescribeKeyPairs), the lock vocabulary,
 stop/start and waits for their real states.
 
-All waits go through the waiter engine (``waiters.wait_until``): bounded by a timeout, polled on its
-schedule (instances report no progress: backoff within the engine's poll-rate limit), failing at once when
+All waits go through the waiter engine (``waiters.wait_until``): bounded by a timeout, failing at once when
 the instance goes somewhere it should not (falls back to the state it was leaving), and failing when it is
-not found for ``MISSING_GRACE`` seconds (the instance was read just before: it is gone).
+not found for ``MISSING_GRACE`` seconds (the instance was read just before: it is gone). Instances report no
+progress: a wait that follows a transition this run requested is aimed at the transition's typical duration
+(``TRANSITION_SECONDS``, see ``waiters.PollSchedule``); any other wait (an instance found mid-transition)
+backs off within the engine's poll-rate limit.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError, describe_by_ids
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import reporter, wait_until
+
+# Typical seconds from the request to the end state of each instance transition: the waits after a request
+# aim their first poll just after it (instances report no progress to estimate from). A transition that
+# takes longer is re-polled within the engine's poll-rate limit (at most about 10 s late); a shorter one is
+# noticed at the typical time. Stop: StopInstance to Stopped (a forced stop skips the guest's shutdown: half);
+# start: StartInstance to Running; launch: RunInstances to Running; replace: ReplaceSystemDisk to the new
+# system disk In_use and unlocked. The emulator (tests/emulator) models the same durations.
+TRANSITION_SECONDS = {'stop': 10.0, 'force_stop': 5.0, 'start': 15.0, 'launch': 20.0, 'replace': 40.0}
+
+
+def transition_seconds(kind, requested=None):
+    """The typical seconds left of an instance transition (TRANSITION_SECONDS) requested at ``requested``
+    (``time.monotonic()``; None: just now), for ``expected=`` of a wait; at least half a second."""
+    elapsed = time.monotonic() - requested if requested is not None else 0.0
+    return max(0.5, TRANSITION_SECONDS[kind] - elapsed)
+
 
 # Seconds an instance (or a new system disk) may be missing from the listing before a wait fails: it was read
 # just before the wait, so a longer absence means it is gone.
@@ -81,12 +101,13 @@ def key_pair_exists(client, name, region=None):
     return any(k.get('KeyPairName') == name for k in (resp.get('KeyPairs') or {}).get('KeyPair') or [])
 
 
-def wait_instance(client, instance_id, status, timeout, region=None, leaving=None):
+def wait_instance(client, instance_id, status, timeout, region=None, leaving=None, expected=None):
     """Wait until the instance reports ``status``; returns the raw instance.
 
     ``leaving``: the stable state the instance is moving away from (Running when stopping, Stopped when
     starting). Once the instance has been seen in a transitional state, falling back to ``leaving`` fails at
-    once (the operation was rolled back); so does the instance disappearing.
+    once (the operation was rolled back); so does the instance disappearing. ``expected``: the typical seconds
+    of the transition just requested (``transition_seconds``), when this run requested it.
     Raises waiters.WaitTimeout when ``timeout`` passes.
     """
     seen = {'moved': False}
@@ -107,7 +128,7 @@ def wait_instance(client, instance_id, status, timeout, region=None, leaving=Non
 
     return wait_until(fetch, done, failed=failed, timeout=timeout,
                       what='instance %s to be %s' % (instance_id, status), missing_grace=MISSING_GRACE,
-                      report=reporter(client, 'instance', instance_id, region))
+                      report=reporter(client, 'instance', instance_id, region), expected=expected)
 
 
 # Lock reasons that do not go away by waiting (DescribeInstances LockReason values). Any other lock (an
@@ -193,7 +214,8 @@ def stop_instance(client, instance_id, timeout, force_stop=False, region=None, s
     refusals of the stop are retried within ``timeout``."""
     request_stop(client, instance_id, force_stop=force_stop, region=region, stopped_mode=stopped_mode,
                  retry_for=timeout)
-    return wait_instance(client, instance_id, 'Stopped', timeout, region=region, leaving='Running')
+    return wait_instance(client, instance_id, 'Stopped', timeout, region=region, leaving='Running',
+                         expected=transition_seconds('force_stop' if force_stop else 'stop'))
 
 
 def start_instance(client, instance_id, timeout, region=None, wait=True):
@@ -202,7 +224,8 @@ def start_instance(client, instance_id, timeout, region=None, wait=True):
     request_start(client, instance_id, region=region, retry_for=timeout)
     if not wait:
         return None
-    return wait_instance(client, instance_id, 'Running', timeout, region=region, leaving='Stopped')
+    return wait_instance(client, instance_id, 'Running', timeout, region=region, leaving='Stopped',
+                         expected=transition_seconds('start'))
 
 
 def system_disk_replaced(instance, disk, instance_id, image_id):
@@ -213,9 +236,10 @@ def system_disk_replaced(instance, disk, instance_id, image_id):
             and not lock_reasons(disk) and instance.get('ImageId') == image_id and not lock_reasons(instance))
 
 
-def wait_system_disk_replaced(client, instance_id, disk_id, image_id, timeout, region=None):
+def wait_system_disk_replaced(client, instance_id, disk_id, image_id, timeout, region=None, expected=None):
     """Wait until the new system disk ``disk_id`` is In_use without OperationLocks and the instance reports
-    ``image_id``. Returns ``(instance, disk)``. The instance is read only once the disk is ready."""
+    ``image_id``. Returns ``(instance, disk)``. The instance is read only once the disk is ready.
+    ``expected``: see wait_instance (``transition_seconds('replace')`` right after ReplaceSystemDisk)."""
 
     def fetch():
         disk = describe_disk(client, disk_id, region=region)
@@ -238,5 +262,6 @@ def wait_system_disk_replaced(client, instance_id, disk_id, image_id, timeout, r
 
     obj = wait_until(fetch, done, failed=failed, timeout=timeout,
                      what='the new system disk %s of instance %s to be in use' % (disk_id, instance_id),
-                     missing_grace=MISSING_GRACE, report=reporter(client, 'instance', instance_id, region))
+                     missing_grace=MISSING_GRACE, report=reporter(client, 'instance', instance_id, region),
+                     expected=expected)
     return obj['instance'], obj['disk']

@@ -82,12 +82,19 @@ class PollSchedule:
       (a new phase) starts over; 0 % (queued) and 100 % are not used for the fit.
     * No estimate yet (no progress reported, or not moving), or the aimed poll came too early: back off from
       ``first_delay`` (after an aimed poll: from ``min_interval``) by ``factor``, at most ``max_interval``.
+    * No progress, but an expected duration (``expected``: the typical seconds of the transition the caller
+      just requested, counted from the start of the wait; instances report no progress): the bucket starts
+      empty (every poll is earned at the rate), the first poll is aimed ``margin`` seconds after the expected
+      end, preceded by one early probe at ``first_delay`` only when the budget still leaves a token for the
+      aimed poll (``expected * rate >= 2``: transitions of 20 s or more). A transition that takes longer is
+      re-polled as after any aimed poll that came too early.
     * Whatever the above says, a token bucket (``polls_per_minute``, ``burst`` polls at most) delays a poll
       until a token is there, so the average poll rate of the resource stays at or below that rate.
     """
 
     def __init__(self, first_delay=FIRST_DELAY, min_interval=MIN_INTERVAL, max_interval=MAX_INTERVAL,
-                 factor=BACKOFF_FACTOR, margin=MARGIN, polls_per_minute=POLLS_PER_MINUTE, burst=POLL_BURST):
+                 factor=BACKOFF_FACTOR, margin=MARGIN, polls_per_minute=POLLS_PER_MINUTE, burst=POLL_BURST,
+                 expected=None):
         self.first_delay = float(first_delay)
         self.min_interval = float(min_interval)
         self.max_interval = max(float(max_interval), self.min_interval)
@@ -101,6 +108,19 @@ class PollSchedule:
         self._late = None          # None: no aimed poll missed yet; 0: one quick re-aim done; else last delay
         self._tokens = self.burst
         self._token_time = None
+        self.expected = float(expected) if expected else None
+        self._start = None
+
+    def begin(self, now):
+        """The wait starts at ``now``: returns the delay before its first poll (``expected`` waits), else None
+        (poll at once, or after ``first_delay`` as the caller says)."""
+        self._start = float(now)
+        if self.expected is None:
+            return None
+        self._tokens, self._token_time = 0.0, self._start
+        if self.expected * self.rate >= 2.0 and self.expected - self.first_delay >= 2 * self.min_interval:
+            return self.first_delay            # the probe: it leaves a token for the aimed poll
+        return max(0.0, self.expected + self.margin)
 
     # -- observations
     def observe(self, now, percent):
@@ -178,7 +198,11 @@ class PollSchedule:
             if target >= self.min_interval or (target > 0 and self._late is None):
                 self._late = 0.0 if target < self.min_interval else None
                 return target
-        elif self._last_percent is None or self._last_percent < 100:
+        elif self.expected is not None and self._start is not None and \
+                now - self._start < self.expected and self._late is None:
+            self._late = 0.0                   # the aimed poll: if it comes too early, re-poll as below
+            return self._start + self.expected + self.margin - now
+        elif self.expected is None and (self._last_percent is None or self._last_percent < 100):
             self._backoff = self.first_delay if self._backoff is None else min(self.max_interval,
                                                                                self._backoff * self.factor)
             return self._backoff
@@ -203,11 +227,12 @@ class PollSchedule:
         return delay
 
 
-def poll_times(duration, timeout=3600, schedule=None, start_percent=0.0):
+def poll_times(duration, timeout=3600, schedule=None, start_percent=0.0, expected=None):
     """When the engine polls a resource that goes linearly from ``start_percent`` to 100 % in ``duration``
-    seconds, each poll instantaneous (for docs, tests and tuning). Returns the list of poll times (the first
-    at 0) up to the one that sees 100 %."""
-    schedule = schedule or PollSchedule()
+    seconds, each poll instantaneous (for docs, tests and tuning). Returns the list of poll times up to the
+    one that sees 100 %. With ``expected`` the resource reports no progress (an instance) and the wait is
+    aimed at that typical duration (see PollSchedule)."""
+    schedule = schedule or PollSchedule(expected=expected)
     clock = [0.0]
 
     def percent():
@@ -224,7 +249,8 @@ def poll_times(duration, timeout=3600, schedule=None, start_percent=0.0):
         clock[0] += seconds
 
     try:
-        wait_until(fetch, lambda o: o['p'] >= 100, timeout=timeout, progress=lambda o: o['p'],
+        wait_until(fetch, lambda o: o['p'] >= 100, timeout=timeout,
+                   progress=(lambda o: None) if schedule.expected else (lambda o: o['p']),
                    schedule=schedule, sleep=sleep, now=lambda: clock[0])
     except WaitTimeout:
         pass
@@ -243,7 +269,7 @@ def _percent(value):
 
 def wait_until(fetch, done, failed=None, timeout=600, what='resource', progress=None, status=None,
                first_object=None, missing_grace=None, schedule=None, report=None, sleep=None, now=None,
-               first_delay=None, max_delay=None, factor=None, poll_first=True):
+               first_delay=None, max_delay=None, factor=None, poll_first=True, expected=None):
     """Poll ``fetch()`` until ``done(obj)`` is true; return that object.
 
     * ``fetch()`` returns the current object, or None when it is not found. ``done`` is called with None too
@@ -258,14 +284,16 @@ def wait_until(fetch, done, failed=None, timeout=600, what='resource', progress=
     * The last poll happens at the deadline (``timeout`` seconds after the start, 0 = poll once); then
       WaitTimeout.
     * ``report``: callable(obj, status, percent) on every poll (see :func:`reporter`).
-    * ``schedule``: a PollSchedule (default one); ``first_delay``/``max_delay``/``factor`` tune the default.
+    * ``schedule``: a PollSchedule (default one); ``first_delay``/``max_delay``/``factor``/``expected`` tune
+      the default. ``expected``: the typical duration in seconds of the transition just requested, for a
+      resource that reports no progress (see PollSchedule); the first poll is then scheduled, not at once.
     * An ApiError from ``fetch`` propagates with ``during`` set to "waiting for <what>".
     """
     sleep = SLEEP if sleep is None else sleep
     now = NOW if now is None else now
     if schedule is None:
         tuning = dict((k, v) for k, v in (('first_delay', first_delay), ('max_interval', max_delay),
-                                          ('factor', factor)) if v is not None)
+                                          ('factor', factor), ('expected', expected)) if v is not None)
         schedule = PollSchedule(**tuning)
     progress = progress or (lambda obj: None)
     status = status or (lambda obj: (obj.get('status') or obj.get('Status')) if isinstance(obj, dict) else None)
@@ -276,9 +304,12 @@ def wait_until(fetch, done, failed=None, timeout=600, what='resource', progress=
     seen = False
     missing_since = None
     obj = first_object
+    scheduled = schedule.begin(start)
     if obj is None:
-        if not poll_first and timeout > 0:
-            sleep(min(schedule.first_delay, timeout))
+        if scheduled is None and not poll_first:
+            scheduled = schedule.first_delay
+        if scheduled and timeout > 0:
+            sleep(min(scheduled, timeout))
         obj, polls = _poll(fetch, what, schedule, now, polls)
     while True:
         t = now()

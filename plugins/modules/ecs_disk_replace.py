@@ -293,6 +293,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances impo
     request_stop,
     settle_instance,
     STOPPED_MODES,
+    transition_seconds,
     wait_instance,
     wait_system_disk_replaced,
 )
@@ -376,7 +377,7 @@ class Replacer:
         try:
             request_start(self.client, self.instance_id, region=self.region, retry_for=self.remaining())
             wait_instance(self.client, self.instance_id, 'Running', self.remaining(), region=self.region,
-                          leaving='Stopped')
+                          leaving='Stopped', expected=transition_seconds('start'))
             clear_intent(self.client, 'instance', self.instance_id, region=self.region)
         except (ApiError, WaitTimeout):   # best effort: the refusal is reported with where the instance was left
             return
@@ -405,7 +406,8 @@ class Replacer:
                          stopped_mode=self.params['stopped_mode'], region=self.region, retry_for=self.remaining())
             self.done.append('stop')
             instance = wait_instance(self.client, self.instance_id, 'Stopped', self.remaining(),
-                                     region=self.region, leaving='Running')
+                                     region=self.region, leaving='Running', expected=transition_seconds(
+                                         'force_stop' if self.params['force_stop'] else 'stop'))
         if plan['replace']:
             self.step = 'replace'
             params = {'InstanceId': self.instance_id, 'ImageId': self.image_id,
@@ -422,7 +424,8 @@ class Replacer:
             self.done.append('replace')
             if wait or plan['start']:
                 instance, disk = wait_system_disk_replaced(self.client, self.instance_id, self.new_disk_id,
-                                                           self.image_id, self.remaining(), region=self.region)
+                                                           self.image_id, self.remaining(), region=self.region,
+                                                           expected=transition_seconds('replace'))
         if plan['start']:
             self.step = 'start'
             request_start(self.client, self.instance_id, region=self.region, retry_for=self.remaining())
@@ -430,7 +433,7 @@ class Replacer:
             instance = None
             if wait:
                 instance = wait_instance(self.client, self.instance_id, 'Running', self.remaining(),
-                                         region=self.region, leaving='Stopped')
+                                         region=self.region, leaving='Stopped', expected=transition_seconds('start'))
         if self.intent is not None or (plan['stop'] and plan['start']):
             self.step = 'finish'
             clear_intent(self.client, 'instance', self.instance_id, region=self.region)

@@ -299,7 +299,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.instance_launc
     describe_filters, matches, normalize_instance, pick_family_image, plan, predicted_instance, run_params,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import (
-    describe_instances, key_pair_exists, request_start, request_stop,
+    describe_instances, key_pair_exists, request_start, request_stop, transition_seconds,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError, check_name, check_tags
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import wait_until
@@ -319,6 +319,7 @@ class InstanceSet:
         self.started = time.time()
         self.deadline = self.started + (self.p['wait_timeout'] or 600)
         self.actions = []
+        self.fresh = set()      # ids whose last read (by a wait) is newer than this run's last write to them
 
     def remaining(self):
         return max(1, int(self.deadline - time.time() + 0.999))
@@ -388,13 +389,16 @@ class InstanceSet:
         return image, vswitch
 
     # ------------------------------------------------------------------ waits
-    def wait_for(self, ids, statuses, what):
-        """Wait until every instance in ``ids`` has a status in ``statuses``; returns {id: raw}."""
+    def wait_for(self, ids, statuses, what, expected=None, requested=None):
+        """Wait until every instance in ``ids`` has a status in ``statuses``; returns {id: raw}. ``expected``:
+        the transition this run requested (instances.TRANSITION_SECONDS key), if any, at ``requested``
+        (time.monotonic(); default: now)."""
         ids = list(ids)
         seen = set()
 
         def fetch():
             found = self.read_ids(ids)
+            self.fresh.update(found)
             if progress is not None:
                 for iid, item in found.items():
                     progress.emit(self.mod.module, 'instance', iid, region=self.region, status=item.get('Status'))
@@ -414,7 +418,8 @@ class InstanceSet:
             return None
 
         return wait_until(fetch, done, failed=failed, timeout=self.remaining(),
-                          what='instance(s) %s to be %s' % (', '.join(ids), what))
+                          what='instance(s) %s to be %s' % (', '.join(ids), what),
+                          expected=transition_seconds(expected, requested) if expected else None)
 
     def settle(self, instances):
         """Wait until the given instances are Running or Stopped (a launch, stop or start in progress)."""
@@ -460,7 +465,7 @@ class InstanceSet:
             launched = list((resp.get('InstanceIdSets') or {}).get('InstanceIdSet') or [])
             self.actions.append('launch %d' % len(launched))
             if wait or p['state'] == 'stopped':
-                current.update(self.wait_for(launched, ('Running',), 'Running'))
+                current.update(self.wait_for(launched, ('Running',), 'Running', expected='launch'))
             else:
                 current.update(dict((i, {'InstanceId': i, 'Status': 'Pending'}) for i in launched))
         to_stop = [i['InstanceId'] for i in todo['stop']]
@@ -469,20 +474,29 @@ class InstanceSet:
         to_start = [i['InstanceId'] for i in todo['start']]
         if to_stop or to_start:
             current.update(self.settle([current[i] for i in to_stop + to_start]))
+        requested = time.monotonic()
+        stopped, started = [], []
         for iid in to_stop:
             if current[iid].get('Status') == 'Running':
                 request_stop(self.client, iid, region=self.region)
+                stopped.append(iid)
                 self.actions.append('stop %s' % iid)
         for iid in to_start:
             if current[iid].get('Status') == 'Stopped':
                 request_start(self.client, iid, region=self.region)
+                started.append(iid)
                 self.actions.append('start %s' % iid)
+        self.fresh.difference_update(stopped + started)
         if wait and to_stop:
-            current.update(self.wait_for(to_stop, ('Stopped',), 'Stopped'))
+            current.update(self.wait_for(to_stop, ('Stopped',), 'Stopped', expected='stop' if stopped else None,
+                                         requested=requested))
         if wait and to_start:
-            current.update(self.wait_for(to_start, ('Running',), 'Running'))
-        fresh = self.read_ids(list(current))
-        current.update(fresh)
+            current.update(self.wait_for(to_start, ('Running',), 'Running', expected='start' if started else None,
+                                         requested=requested))
+        # the final state of what this run changed: read again only what no wait has just read (wait: false)
+        unread = [i for i in launched + to_stop + to_start if i not in self.fresh]
+        if unread:
+            current.update(self.read_ids(unread))
         return [current[i] for i in sorted(current, key=lambda x: (current[x].get('CreationTime') or '', x))], \
             launched, released
 

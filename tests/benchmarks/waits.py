@@ -7,12 +7,18 @@ against one emulator whose CreateImage, CopyImage, ImportImage and ExportImage l
 
 * ecs_image creates 2 images (from the running and the stopped instance);
 * then, at once: ecs_image_copy of image 1 to 1 region, ecs_image_copy of image 2 to 10 other regions,
-  ecs_image_export of each image; ecs_image_import of 3 images runs from the start.
+  ecs_image_export of each image; ecs_image_import of 3 images runs from the start;
+* instances, from the start: ecs_instance launches 2 instances, then at once ecs_instance_power stops and
+  starts the first, and ecs_disk_replace stops the second, replaces its system disk and starts it. These
+  transitions last the emulator's default durations (stop 10 s, start 15 s, launch 20 s, replace 40 s at time
+  scale 1); instances report no progress, so these waits are aimed at the typical durations
+  (module_utils/instances.TRANSITION_SECONDS).
 
 Figures (from the emulator's request log, GET /_emulator/requests, and its backend's finishing times):
 
-* detection latency: the resource ready (image Available, task Finished) -> the module process returned, median
-  and max per kind (target: median <= 1 s); and ready -> the poll that saw it;
+* detection latency: the resource ready (image Available, task Finished, instance Stopped/Running, new system
+  disk In_use) -> the module acted on it (its process returned, or, between the steps of ecs_disk_replace, its
+  next write was sent), median and max per kind (target: median <= 1 s); and ready -> the poll that saw it;
 * polls per minute of each waited resource (its reads from the write to the module's return; target <= 6);
 * total polls per minute of the 10-region copy (every DescribeImages of its copies; target <= 60).
 
@@ -43,6 +49,18 @@ from ecs_emulator.testing import admin  # noqa: E402  pylint: disable=wrong-impo
 TARGET_LATENCY = 1.0
 TARGET_RATE = 6.0
 TARGET_TOTAL = 60.0
+VERBOSE = False
+
+
+def collection_path():
+    """The directory holding ansible_collections/ for this checkout (made once)."""
+    global COLLECTION_PATH  # pylint: disable=global-statement
+    if COLLECTION_PATH is None:
+        COLLECTION_PATH = collection_root()
+    return COLLECTION_PATH
+
+
+COLLECTION_PATH = None
 
 
 def collection_root():
@@ -102,18 +120,20 @@ def parallel(jobs):
 class Waited:
     """One waited resource: when its write was made, when it was ready, when the module returned."""
 
-    def __init__(self, kind, key, write_time, ready, returned, region=None):
+    def __init__(self, kind, key, write_time, ready, returned, region=None, match=None):
         self.kind, self.key, self.write_time, self.ready, self.returned, self.region = (
             kind, key, write_time, ready, returned, region)
+        self.match = match or self.reads_image_or_task
         self.polls = []
 
-    def attach(self, log):
+    def reads_image_or_task(self, entry):
         keys = self.key if isinstance(self.key, tuple) else (self.key,)
-        self.polls = sorted(e['time'] for e in log
-                            if e.get('action') in ('DescribeImages', 'DescribeTaskAttribute')
-                            and ((e.get('params') or {}).get('ImageId') in keys
-                                 or (e.get('params') or {}).get('TaskId') in keys)
-                            and self.write_time <= e['time'] <= self.returned)
+        params = entry.get('params') or {}
+        return entry.get('action') in ('DescribeImages', 'DescribeTaskAttribute') and \
+            (params.get('ImageId') in keys or params.get('TaskId') in keys)
+
+    def attach(self, log):
+        self.polls = sorted(e['time'] for e in log if self.match(e) and self.write_time <= e['time'] <= self.returned)
 
     @property
     def latency(self):
@@ -134,11 +154,88 @@ def write_time(log, action, match):
     return min(times) if times else None
 
 
+INSTANCE_WRITES = ('RunInstances', 'StopInstance', 'StartInstance', 'ReplaceSystemDisk')
+JOB_KINDS = {'RunInstances': 'launch', 'StopInstance': 'stop', 'StartInstance': 'start',
+             'ReplaceSystemDisk': 'replace'}
+
+
+def instance_jobs(env, vars_, backend, prefix):
+    """Launch 2 instances (ecs_instance), then at once: stop and start the first (ecs_instance_power), replace
+    the system disk of the second with stop and start (ecs_disk_replace). Returns {label: (result, printed)}."""
+    region = vars_['test_region']
+    base = vars_['test_public_image_id']
+    other = sorted(i.image_id for i in backend.system.get(region, {}).values()
+                   if i.alias == 'system' and i.image_id != base and (i.os_type or '').lower() == 'linux'
+                   and i.architecture == 'x86_64' and i.status == 'Available')
+    if not other:
+        raise SystemExit('the fixture needs a second public Linux x86_64 image in %s' % region)
+    out = {}
+    res, _start, printed = run_module('ecs_instance', {
+        'region': region, 'name': '%s-vm' % prefix, 'tags': {'bench': prefix}, 'image_id': base, 'count': 2,
+        'instance_type': vars_['test_instance_type'], 'vswitch_id': vars_['test_vswitch_id'],
+        'security_group_ids': [vars_['test_security_group_id']], 'key_pair_name': vars_['test_key_pair_name'],
+        'state': 'running'}, env)
+    out['launch'] = (res, printed)
+    first, second = res['launched']
+
+    def power():
+        for state in ('stopped', 'running'):
+            out['power_' + state] = run_module('ecs_instance_power', {
+                'region': region, 'instance_id': first, 'state': state}, env)[0::2]
+
+    def replace():
+        out['replace'] = run_module('ecs_disk_replace', {
+            'region': region, 'instance_id': second, 'image_id': other[0], 'stop': True,
+            'key_pair_name': vars_['test_key_pair_name']}, env)[0::2]
+
+    parallel([('power', power), ('replace', replace)])
+    return out
+
+
+def instance_waits(log, backend, results):
+    """One Waited per instance transition the instance jobs requested: from its write to the moment the module
+    acted on the end state (the module's next write to the instance, or its return)."""
+    waited = []
+    launched = results['launch'][0]['launched']
+    returns = {launched[0]: sorted([results['launch'][1], results['power_stopped'][1],
+                                    results['power_running'][1]]),
+               launched[1]: sorted([results['launch'][1], results['replace'][1]])}
+    jobs = [j for j in backend.finished_jobs if j.kind in JOB_KINDS.values()]
+    for iid in launched:
+        # the accepted writes start the waits; any write attempt (also one the cloud refuses for a few seconds
+        # after a transition, realism transient_conflict) shows that the module acted on the end state
+        attempts = [e for e in log if e.get('action') in INSTANCE_WRITES[1:]
+                    and (e.get('params') or {}).get('InstanceId') == iid]
+        writes = sorted((e['time'], e['action']) for e in attempts if e.get('status') == 200)
+        writes.append(max((e['time'], e['action']) for e in log if e.get('action') == 'RunInstances'
+                          and e.get('status') == 200 and e['time'] <= returns[iid][0]))
+        writes.sort()
+        acted = sorted(set(e['time'] for e in attempts) | set(returns[iid]))
+        disk_ids = set(j.data['disk'].disk_id for j in jobs if j.kind == 'replace'
+                       and j.data['instance'].instance_id == iid)
+        for when, action in writes:
+            kind = JOB_KINDS[action]
+            job = min((j for j in jobs if j.kind == kind and j.data['instance'].instance_id == iid
+                       and j.created >= when - 1.0), key=lambda j: j.created)
+            after = min(t for t in acted if t > job.end)
+
+            def match(entry, iid=iid):
+                params = entry.get('params') or {}
+                return (entry.get('action') == 'DescribeInstances' and iid in str(params.get('InstanceIds'))) or \
+                    (entry.get('action') == 'DescribeDisks' and any(d in str(params.get('DiskIds'))
+                                                                   for d in disk_ids))
+            waited.append(Waited(kind, iid, when, job.end, after, match=match))
+    return waited
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--duration', type=float, default=120.0,
                         help='real seconds of one CreateImage, CopyImage, ImportImage, ExportImage (default 120)')
+    parser.add_argument('--verbose', action='store_true', help='print the poll times of every waited resource')
     opts = parser.parse_args()
+    global VERBOSE  # pylint: disable=global-statement
+    VERBOSE = opts.verbose
 
     with open(DEFAULT_FIXTURE) as handle:
         fixture = json.load(handle)
@@ -148,7 +245,7 @@ def main():
     try:
         env = dict(os.environ)
         env.update(emu.env())
-        env['PYTHONPATH'] = collection_root()
+        env['PYTHONPATH'] = collection_path()
         backend = emu.state.backend
         vars_ = json.loads(subprocess.run(
             [sys.executable, '-m', 'ecs_emulator.testvars', '--admin', emu.admin_url], env=env, check=True,
@@ -202,7 +299,8 @@ def main():
                 ('export1', lambda: export(img1, 1))]))
 
         started = time.time()
-        results = parallel([('phases', phase_two)] + list(jobs[2:]))
+        results = parallel([('phases', phase_two), ('instances', lambda: instance_jobs(env, vars_, backend, prefix))]
+                           + list(jobs[2:]))
         results.update(first)
         wall = time.time() - started
         log = admin(emu, 'GET', 'requests')['requests']
@@ -231,6 +329,12 @@ def main():
             task_id, printed = results['export%d' % n]
             waited.append(Waited('export', task_id, write_time(log, 'ExportImage', lambda e, n=n: e['params'].get(
                 'OSSPrefix') == '%sx%d' % (prefix, n)), backend.tasks[task_id].finished_time, printed))
+        waited.extend(instance_waits(log, backend, results['instances']))
+        if VERBOSE:
+            for iid in results['instances']['launch'][0]['launched']:
+                t0 = min(e['time'] for e in log if iid in json.dumps(e.get('params')))
+                print(iid, ' '.join('%.2f:%s:%s' % (e['time'] - t0, e['action'], e.get('code') or e.get('status'))
+                                    for e in log if iid in json.dumps(e.get('params'))))
         for item in waited:
             if item.write_time is None:
                 raise SystemExit('no write found for %s %s' % (item.kind, item.key))
@@ -248,15 +352,22 @@ def report(waited, copy_waits, log, wall):
         print('%-8s %-34s %-14s %8.1f %10.2f %12s %6d %9.2f' % (
             item.kind, key, item.region or '-', item.returned - item.write_time, item.latency,
             '%.2f' % item.seen_after if item.seen_after is not None else '-', len(item.polls), item.rate))
+        if VERBOSE:
+            print('         polls at %s s after the write; ready at %.2f s' % (
+                ', '.join('%.2f' % (t - item.write_time) for t in item.polls), item.ready - item.write_time))
     print()
     single = [w for w in waited if w.kind != 'copy'] + copy_waits.get('copy1', [])
-    for kind in ('create', 'copy', 'import', 'export'):
+    for kind in ('create', 'copy', 'import', 'export', 'launch', 'stop', 'start', 'replace'):
         items = [w for w in single if w.kind == kind]
         latencies = [w.latency for w in items]
         median = statistics.median(latencies)
-        print('detection latency %-7s (ready -> module returned): median %.2f s, max %.2f s over %d   (target '
+        print('detection latency %-7s (ready -> module acted): median %.2f s, max %.2f s over %d   (target '
               'median <= %.0f s: %s)' % (kind, median, max(latencies), len(items), TARGET_LATENCY,
                                          'met' if median <= TARGET_LATENCY else 'NOT met'))
+    every = [w.latency for w in single]
+    print('detection latency, every wait (ready -> module acted): median %.2f s over %d   (target median <= %.0f s: '
+          '%s)' % (statistics.median(every), len(every), TARGET_LATENCY,
+                   'met' if statistics.median(every) <= TARGET_LATENCY else 'NOT met'))
     seen = [w.seen_after for w in waited if w.seen_after is not None]
     print('ready -> poll that saw it, every resource (incl. 10-region copy): median %.2f s, max %.2f s over %d'
           % (statistics.median(seen), max(seen), len(seen)))
@@ -279,6 +390,26 @@ def report(waited, copy_waits, log, wall):
         print('10-region copy: %d polls in %.1f s = %.1f polls/min in all   (target <= %.0f: %s)'
               % (len(polls), end - start, total, TARGET_TOTAL, 'met' if total <= TARGET_TOTAL else 'NOT met'))
     print('wall time of the benchmark: %.0f s' % wall)
+    transition_sensitivity()
+
+
+def transition_sensitivity():
+    """The emulator's instance transitions last exactly their typical durations; the real cloud's vary. The same
+    engine on a simulated clock: how late a transition is noticed when it takes 0.25x to 3x the typical time."""
+    sys.path.insert(0, collection_path())
+    from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import TRANSITION_SECONDS
+    from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import poll_times
+    factors = (0.25, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0, 3.0)
+    print('\ninstance transitions lasting a multiple of their typical duration (engine on a simulated clock): '
+          'latency s / polls per minute')
+    print('%-11s %8s  %s' % ('transition', 'typical', '  '.join('%11s' % ('x%g' % f) for f in factors)))
+    for kind in ('force_stop', 'stop', 'start', 'launch', 'replace'):
+        typical = TRANSITION_SECONDS[kind]
+        cells = []
+        for factor in factors:
+            times = poll_times(typical * factor, expected=typical)
+            cells.append('%5.1f / %4.1f' % (times[-1] - typical * factor, len(times) * 60.0 / times[-1]))
+        print('%-11s %7.0fs  %s' % (kind, typical, '  '.join(cells)))
 
 
 if __name__ == '__main__':

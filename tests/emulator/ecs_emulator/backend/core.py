@@ -76,6 +76,7 @@ class BackendCore:
         self.fixture = fixture or {}
         self.ids = IdFactory(seed)
         self._heap = []
+        self.finished_jobs = []      # every job finished, in order (benchmarks read when a resource was ready)
         self._seq = itertools.count()
         self.durations = dict(DEFAULT_DURATIONS)
         self.durations.update(REALISM_DURATIONS)
@@ -203,6 +204,7 @@ class BackendCore:
             if not job.active or job.end != end:
                 continue
             job.active = False
+            self.finished_jobs.append(job)
             self.epoch += 1
             if job.handler is not None:
                 job.handler(job)

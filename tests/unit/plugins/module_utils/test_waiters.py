@@ -113,6 +113,67 @@ def test_without_progress_the_delays_back_off_to_the_cap():
     assert fetch.times[-1] == pytest.approx(600.0)      # a last poll at the deadline, not later
 
 
+class Transition:
+    """A resource without progress (an instance) that reaches ``Stopped`` ``duration`` seconds after the wait
+    started; records poll times."""
+
+    def __init__(self, clock, duration):
+        self.clock = clock
+        self.ready_at = clock.now() + duration
+        self.times = []
+
+    def __call__(self):
+        self.times.append(self.clock.now())
+        return {'status': 'Stopped' if self.clock.now() >= self.ready_at else 'Stopping'}
+
+
+def wait_transition(clock, duration, expected, timeout=600):
+    resource = Transition(clock, duration)
+    W.wait_until(resource, lambda o: o['status'] == 'Stopped', timeout=timeout, expected=expected,
+                 sleep=clock.sleep, now=clock.now)
+    return resource
+
+
+@pytest.mark.parametrize('expected', [5.0, 10.0, 15.0, 20.0, 40.0, 90.0])
+def test_expected_duration_is_noticed_at_once_and_polls_are_earned(expected):
+    """A transition that takes its typical time: noticed within the margin, and the polls of the wait never
+    exceed the rate (the bucket starts empty; a probe only when it leaves a token for the aimed poll)."""
+    clock = FakeClock(start=0.0)
+    resource = wait_transition(clock, expected, expected)
+    latency = resource.times[-1] - resource.ready_at
+    assert 0 <= latency <= W.MARGIN + 1e-9, resource.times
+    assert len(resource.times) <= 1 + expected * W.POLLS_PER_MINUTE / 60.0, resource.times
+    assert resource.times[0] > 0                         # no poll at once: the transition was just requested
+    assert len(resource.times) == (2 if expected * W.POLLS_PER_MINUTE / 60.0 >= 2 else 1), resource.times
+
+
+def test_expected_duration_probe_sees_a_fast_transition():
+    """Transitions of 20 s or more are probed once early: a cloud (or emulator) faster than typical is
+    noticed at the probe."""
+    clock = FakeClock(start=0.0)
+    resource = wait_transition(clock, 0.5, 40.0)
+    assert resource.times == [pytest.approx(W.FIRST_DELAY)]
+
+
+@pytest.mark.parametrize('duration', [12.0, 25.0, 60.0])
+def test_longer_than_expected_is_repolled_within_the_rate(duration):
+    clock = FakeClock(start=0.0)
+    resource = wait_transition(clock, duration, 10.0)
+    assert resource.times[0] == pytest.approx(10.0 + W.MARGIN)
+    latency = resource.times[-1] - resource.ready_at
+    assert 0 <= latency <= 60.0 / W.POLLS_PER_MINUTE + 1e-6, resource.times
+    assert len(resource.times) <= 1 + (resource.times[-1]) * W.POLLS_PER_MINUTE / 60.0, resource.times
+
+
+def test_expected_duration_waits_are_bounded_by_the_timeout():
+    clock = FakeClock(start=0.0)
+    resource = Transition(clock, 1000.0)
+    with pytest.raises(W.WaitTimeout):
+        W.wait_until(resource, lambda o: o['status'] == 'Stopped', timeout=5, expected=10.0,
+                     sleep=clock.sleep, now=clock.now)
+    assert resource.times == [pytest.approx(5.0)]
+
+
 def test_schedule_aims_just_after_the_latest_possible_end():
     s = W.PollSchedule(margin=0.3, min_interval=1.0, max_interval=30.0)
     s.observe(0, 10)
