@@ -219,11 +219,11 @@ def instance_waits(log, backend, results):
                        and j.created >= when - 1.0), key=lambda j: j.created)
             after = min(t for t in acted if t > job.end)
 
-            def match(entry, iid=iid):
+            def match(entry, iid=iid, disk_ids=disk_ids):
                 params = entry.get('params') or {}
-                return (entry.get('action') == 'DescribeInstances' and iid in str(params.get('InstanceIds'))) or \
-                    (entry.get('action') == 'DescribeDisks' and any(d in str(params.get('DiskIds'))
-                                                                   for d in disk_ids))
+                if entry.get('action') == 'DescribeInstances':
+                    return iid in str(params.get('InstanceIds'))
+                return entry.get('action') == 'DescribeDisks' and any(d in str(params.get('DiskIds')) for d in disk_ids)
             waited.append(Waited(kind, iid, when, job.end, after, match=match))
     return waited
 
