@@ -211,8 +211,8 @@ def instance_waits(log, backend, results):
                           and e.get('status') == 200 and e['time'] <= returns[iid][0]))
         writes.sort()
         acted = sorted(set(e['time'] for e in attempts) | set(returns[iid]))
-        disk_ids = set(j.data['disk'].disk_id for j in jobs if j.kind == 'replace'
-                       and j.data['instance'].instance_id == iid)
+        disk_ids = tuple(j.data['disk'].disk_id for j in jobs if j.kind == 'replace'
+                         and j.data['instance'].instance_id == iid)
         for when, action in writes:
             kind = JOB_KINDS[action]
             job = min((j for j in jobs if j.kind == kind and j.data['instance'].instance_id == iid
