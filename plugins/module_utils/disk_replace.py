@@ -15,10 +15,7 @@ import re
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import IN_FLIGHT_STATUSES, USABLE_STATUSES
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import lock_reasons
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.login import (  # pylint: disable=unused-import
-    LOGIN_OPTIONS,
-    login_params,  # noqa: F401  (ecs_disk_replace imports it from here until it imports it from login.py)
-)
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.login import LOGIN_OPTIONS
 
 PASSWORD_SPECIALS = "()`~!@#$%^&*-_+=|{}[]:;'<>,.?/"
 MIN_SYSTEM_DISK_SIZE = 20

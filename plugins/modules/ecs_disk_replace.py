@@ -54,25 +54,6 @@ options:
         regional; copy one from another region first with M(alicloud.ecs_images.ecs_image_copy).
     type: str
     required: true
-  password:
-    description:
-      - New password of the instance's administrator account (root/Administrator).
-      - 8 to 30 characters with at least three of lower-case letters, upper-case letters, digits and the
-        special characters C(()`~!@#$%^&*-_+=|{}[]:;'<>,.?/).
-      - Exactly one of O(password), O(key_pair_name) and O(password_inherit) is required.
-      - Never logged nor returned.
-    type: str
-  key_pair_name:
-    description:
-      - Name of the SSH key pair to bind to the instance after the replacement (Linux images only).
-      - Exactly one of O(password), O(key_pair_name) and O(password_inherit) is required.
-    type: str
-  password_inherit:
-    description:
-      - Keep the password that is already set in the image (V(true)).
-      - Exactly one of O(password), O(key_pair_name) and O(password_inherit) is required; V(false) is refused
-        because it does not say how to log in.
-    type: bool
   system_disk_size:
     description:
       - Size of the new system disk in GiB.
@@ -137,11 +118,14 @@ notes:
     O(wait_timeout) counts for the stop, the replacement and the start together; it also bounds the retries of
     the refusals an instance gives for a short while after a stop, a start or a replacement
     (C(IncorrectInstanceStatus), C(OperationConflict), C(InvalidOperation.Conflict)).
+  - How to log in after the replacement - exactly one of O(password), O(key_pair_name) and O(password_inherit)
+    is required; O(password_inherit=false) is refused because it does not say how to log in.
   - The data disks, IP addresses, instance ID and tags are kept; everything on the old system disk is lost (the
     old system disk is released by the cloud). Take a snapshot or image first if you need it.
 extends_documentation_fragment:
   - alicloud.ecs_images.alicloud
   - alicloud.ecs_images.alicloud.wait
+  - alicloud.ecs_images.alicloud.login
 '''
 
 EXAMPLES = r'''
@@ -277,7 +261,6 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import Al
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.disk_replace import (
     check_login_options,
-    login_params,
     plan_replacement,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import (
@@ -297,6 +280,8 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances impo
     wait_instance,
     wait_system_disk_replaced,
 )
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.login import (
+    LOGIN_ARGUMENT_SPEC, LOGIN_MUTUALLY_EXCLUSIVE, LOGIN_OPTIONS, login_params)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout, wait_image_usable
 
 INTENT = 'disk_replace'
@@ -492,9 +477,6 @@ def main():
     argument_spec = dict(
         instance_id=dict(type='str', required=True),
         image_id=dict(type='str', required=True),
-        password=dict(type='str', no_log=True),
-        key_pair_name=dict(type='str', no_log=False),
-        password_inherit=dict(type='bool', no_log=False),
         system_disk_size=dict(type='int'),
         stop=dict(type='bool', default=False),
         force_stop=dict(type='bool', default=False),
@@ -503,12 +485,13 @@ def main():
         force=dict(type='bool', default=False),
     )
     argument_spec.update(WAIT_ARGUMENT_SPEC)
+    argument_spec.update(LOGIN_ARGUMENT_SPEC)
     module = AlicloudModule(
         argument_spec,
         supports_check_mode=True,
         id_options={'instance_id': 'instance', 'image_id': 'image'},
-        mutually_exclusive=[('password', 'key_pair_name', 'password_inherit')],
-        required_one_of=[('password', 'key_pair_name', 'password_inherit')],
+        mutually_exclusive=LOGIN_MUTUALLY_EXCLUSIVE,
+        required_one_of=[LOGIN_OPTIONS],
     )
     module.run(run, module)
 

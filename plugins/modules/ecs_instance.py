@@ -76,19 +76,6 @@ options:
       - Security groups (1-5) of the vSwitch's VPC. Required to launch.
     type: list
     elements: str
-  key_pair_name:
-    description:
-      - SSH key pair to log in (Linux). Mutually exclusive with O(password) and O(password_inherit).
-    type: str
-  password:
-    description:
-      - Password of the administrator account; 8-30 characters with three of lower case, upper case, digits and
-        special characters. Never logged nor returned.
-    type: str
-  password_inherit:
-    description:
-      - Keep the password set in the image.
-    type: bool
   host_name:
     description:
       - Host name of new instances.
@@ -176,12 +163,15 @@ options:
 notes:
   - O(wait) waits until new and started instances are C(Running) and stopped ones C(Stopped); O(wait_timeout)
     counts for every wait of the task together.
+  - How to log in to new instances - at most one of O(password), O(key_pair_name) and O(password_inherit);
+    with none of them, new instances get no password and no key pair (set one later).
   - Supports C(check_mode) (the launch is checked by the cloud with C(DryRun); the result predicts the instances)
     and C(diff_mode) (the instances' ids and states before and after).
   - The result's RV(api_calls) counts the API requests the task sent (a rerun with nothing to do sends one).
 extends_documentation_fragment:
   - alicloud.ecs_images.alicloud
   - alicloud.ecs_images.alicloud.wait
+  - alicloud.ecs_images.alicloud.login
 '''
 
 EXAMPLES = r'''
@@ -301,6 +291,8 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.instance_launc
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import (
     describe_instances, key_pair_exists, request_start, request_stop, transition_seconds,
 )
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.login import (
+    LOGIN_ARGUMENT_SPEC, LOGIN_MUTUALLY_EXCLUSIVE)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError, check_name, check_tags
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import wait_until
 
@@ -585,9 +577,6 @@ def main():
         instance_type=dict(type='str'),
         vswitch_id=dict(type='str'),
         security_group_ids=dict(type='list', elements='str'),
-        key_pair_name=dict(type='str', no_log=False),
-        password=dict(type='str', no_log=True),
-        password_inherit=dict(type='bool', no_log=False),
         host_name=dict(type='str'),
         description=dict(type='str'),
         system_disk_category=dict(type='str', choices=['cloud', 'cloud_efficiency', 'cloud_ssd', 'cloud_essd',
@@ -611,10 +600,11 @@ def main():
         force=dict(type='bool', default=False),
     )
     argument_spec.update(WAIT_ARGUMENT_SPEC)
+    argument_spec.update(LOGIN_ARGUMENT_SPEC)
     mod = AlicloudModule(
         argument_spec,
         supports_check_mode=True,
-        mutually_exclusive=[('image_id', 'image_family'), ('password', 'key_pair_name', 'password_inherit')],
+        mutually_exclusive=[('image_id', 'image_family')] + LOGIN_MUTUALLY_EXCLUSIVE,
         required_if=[('spot_strategy', 'SpotWithPriceLimit', ['spot_price_limit'])],
     )
     mod.run(run, mod)
