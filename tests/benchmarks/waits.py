@@ -32,17 +32,10 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
-PROXY_VARS = ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY')
-for _var in PROXY_VARS:
-    os.environ.pop(_var, None)
-
-sys.path.insert(0, os.path.join(ROOT, 'tests', 'emulator'))
+import benchlib  # removes the proxy variables, puts tests/emulator on sys.path
+from benchlib import collection_root, parallel
 from ecs_emulator.server import DEFAULT_FIXTURE, start_emulator  # noqa: E402  pylint: disable=wrong-import-position
 from ecs_emulator.testing import admin  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -52,69 +45,9 @@ TARGET_TOTAL = 60.0
 VERBOSE = False
 
 
-def collection_path():
-    """The directory holding ansible_collections/ for this checkout (made once)."""
-    global COLLECTION_PATH  # pylint: disable=global-statement
-    if COLLECTION_PATH is None:
-        COLLECTION_PATH = collection_root()
-    return COLLECTION_PATH
-
-
-COLLECTION_PATH = None
-
-
-def collection_root():
-    """A directory holding ansible_collections/alicloud/ecs_images -> this checkout."""
-    root = tempfile.mkdtemp(prefix='bench-waits-')
-    os.makedirs(os.path.join(root, 'ansible_collections', 'alicloud'))
-    os.symlink(ROOT, os.path.join(root, 'ansible_collections', 'alicloud', 'ecs_images'))
-    return root
-
-
 def run_module(name, args, env):
     """Run a module like Ansible does; returns (result, start time, time the result was printed)."""
-    with tempfile.NamedTemporaryFile('w', suffix='.json', delete=False) as handle:
-        json.dump({'ANSIBLE_MODULE_ARGS': args}, handle)
-        path = handle.name
-    started = time.time()
-    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, 'plugins', 'modules', name + '.py'), path],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
-    lines, printed = [], None
-    for line in proc.stdout:          # the result is one JSON line: note when it arrives
-        if printed is None and line.strip().startswith('{'):
-            printed = time.time()
-        lines.append(line)
-    stderr = proc.stderr.read()
-    proc.wait()
-    os.unlink(path)
-    try:
-        result = json.loads(''.join(lines).strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        raise SystemExit('%s produced no JSON: %s %s' % (name, ''.join(lines), stderr))
-    if result.get('failed'):
-        raise SystemExit('%s failed: %s' % (name, result.get('msg')))
-    return result, started, printed or time.time()
-
-
-def parallel(jobs):
-    """Run [(label, func)] in threads; returns {label: result}."""
-    out, errors = {}, []
-
-    def runner(label, func):
-        try:
-            out[label] = func()
-        except BaseException as exc:  # pylint: disable=broad-except
-            # reported below
-            errors.append('%s: %s' % (label, exc))
-
-    threads = [threading.Thread(target=runner, args=job) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise SystemExit('; '.join(errors))
-    return out
+    return benchlib.run_module(name, args, env)[:3]
 
 
 class Waited:
@@ -245,7 +178,7 @@ def main():
     try:
         env = dict(os.environ)
         env.update(emu.env())
-        env['PYTHONPATH'] = collection_path()
+        env['PYTHONPATH'] = collection_root()
         backend = emu.state.backend
         vars_ = json.loads(subprocess.run(
             [sys.executable, '-m', 'ecs_emulator.testvars', '--admin', emu.admin_url], env=env, check=True,
@@ -396,7 +329,7 @@ def report(waited, copy_waits, log, wall):
 def transition_sensitivity():
     """The emulator's instance transitions last exactly their typical durations; the real cloud's vary. The same
     engine on a simulated clock: how late a transition is noticed when it takes 0.25x to 3x the typical time."""
-    sys.path.insert(0, collection_path())
+    sys.path.insert(0, collection_root())
     from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances import TRANSITION_SECONDS
     from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import poll_times
     factors = (0.25, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0, 3.0)
