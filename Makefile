@@ -41,7 +41,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 ROLE_SCENARIOS = $(sort $(wildcard roles/*/molecule/*/molecule.yml))
 
 .PHONY: help venv system-deps collection unit integration sanity lint yamllint ansible-lint \
-        molecule changelog-lint test demo bench clean ee-check check-build awx-job matrix docs resilience
+        molecule changelog-lint test demo bench clean ee-check check-build demo-rerun awx-job matrix docs resilience
 
 help:
 	@echo "make demo            run playbooks/demo.yml against the local ECS emulator"
@@ -57,6 +57,7 @@ help:
 	@echo "make changelog-lint  antsibull-changelog lint"
 	@echo "make ee-check        ansible-builder create on docs/awx/execution-environment.yml, check the context (no container)"
 	@echo "make check-build     ansible-galaxy collection build; install the tarball in a venv of ansible-core + requirements.txt; demo by FQCN"
+	@echo "make demo-rerun      the demo twice against one emulator: the rerun makes no write call, reports no change"
 	@echo "make awx-job         a job run like AWX (ansible-runner, credential type env) against the emulator: events, progress, no secret"
 	@echo "make matrix          oldest supported ansible-core (2.16): unit, sanity, demo from the tarball (newest: the other steps)"
 	@echo "make docs            antsibull-docs Sphinx docsite with the guides (build/docsite), warnings are errors"
@@ -130,6 +131,12 @@ check-build: venv
 	@echo "== check-build: tarball -> venv with only ansible-core + requirements.txt -> ansible-playbook alicloud.ecs_images.demo"
 	@$(VPY) tests/packaging/check_build.py
 
+# playbooks/demo.yml twice against one emulator: the rerun must make no write call and report no change
+# (tests/benchmarks/demo_rerun.py exits 1 otherwise; it also prints the API calls per task).
+demo-rerun: collection
+	@echo "== demo-rerun: playbooks/demo.yml twice, the rerun idempotent (in $(COLL))"
+	@cd $(COLL) && $(VPY) tests/benchmarks/demo_rerun.py
+
 awx-job: collection
 	@echo "== awx-job: ansible-runner job with the credential type's environment (in $(COLL))"
 	@cd $(COLL) && PYTHONPATH=$(COLLECTIONS)$${PYTHONPATH:+:$$PYTHONPATH} $(VPY) -m pytest -q -p no:cacheprovider \
@@ -143,7 +150,8 @@ docs: collection
 	@echo "== docs: antsibull-docs Sphinx site (build/docsite)"
 	@COLLECTIONS=$(COLLECTIONS) VENV=$(VENV) bash scripts/docsite.sh
 
-TEST_STEPS := unit integration resilience sanity lint molecule changelog-lint ee-check check-build awx-job matrix docs
+TEST_STEPS := unit integration resilience sanity lint molecule changelog-lint ee-check check-build demo-rerun awx-job \
+              matrix docs
 
 test: collection
 	@for step in $(TEST_STEPS); do \
