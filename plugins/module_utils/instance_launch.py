@@ -113,17 +113,18 @@ def pick_family_image(images, family):
 
 
 def check_image(image, image_ref, option, region):
-    """Refuse an image that is missing in the region or not usable now. Raises OptionError."""
+    """Refuse an image that is missing in the region or not Available/Deprecated. Raises OptionError.
+
+    An Available image whose ``Usable`` flag still lags (after a create, copy or import) passes: the module
+    waits for it before launching (``waiters.wait_image_usable``), as ecs_disk_replace does."""
     if image is None:
         raise OptionError('option %s: image %s was not found in region %s; %s'
                           % (option, image_ref, region, COPY_HINT % region), option)
     status = image.get('Status')
-    usable = image.get('Usable')
-    if status not in USABLE_STATUSES or usable is False or str(usable).lower() == 'false':
-        raise OptionError('option %s: image %s in region %s is %s%s and cannot launch instances yet (wait until it '
-                          'is Available and Usable)' % (option, image.get('ImageId'), region, status,
-                                                        '' if usable in (None, True) or str(usable).lower() == 'true'
-                                                        else ', not Usable'), option)
+    if status not in USABLE_STATUSES:
+        raise OptionError('option %s: image %s in region %s is %s and cannot launch instances (wait until it '
+                          'is Available, for example with ecs_image wait: true)'
+                          % (option, image.get('ImageId'), region, status), option)
 
 
 def check_architecture(image, type_info, instance_type):

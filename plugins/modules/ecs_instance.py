@@ -22,9 +22,11 @@ description:
   - Idempotent. A rerun that finds the instances (by O(name) and O(tags)) in place makes a single read call.
     C(RunInstances) carries a client token that every retry of the call reuses, so a lost answer never launches
     twice.
-  - Safe. Before anything changes, the image must exist in the region and be usable, the instance type must run
-    the image's architecture and be offered with stock in the vSwitch's zone, the vSwitch must belong to the
-    region and the security groups to its VPC, and the key pair must exist; each refusal names the option.
+  - Safe. Before anything changes, the image must exist in the region and be C(Available) (or C(Deprecated)),
+    the instance type must run the image's architecture and be offered with stock in the vSwitch's zone, the
+    vSwitch must belong to the region and the security groups to its VPC, and the key pair must exist; each
+    refusal names the option. An image that reads C(Available) but whose C(Usable) flag still lags (just after
+    it was created, copied or imported) is waited for, within O(wait_timeout), before the launch.
 author:
   - alicloud.ecs_images contributors (@alicloud)
 options:
@@ -283,7 +285,7 @@ import uuid
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.base import AlicloudModule, WAIT_ARGUMENT_SPEC
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image, list_images
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.images import describe_image, image_usable, list_images
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.instance_launch import (
     blocked_releases, check_architecture, check_image, check_network, check_options, check_stock, client_token,
     describe_filters, matches, normalize_instance, pick_family_image, plan, predicted_instance, run_params,
@@ -294,7 +296,7 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances impo
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.login import (
     LOGIN_ARGUMENT_SPEC, LOGIN_MUTUALLY_EXCLUSIVE)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError, check_name, check_tags
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import wait_until
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import wait_image_usable, wait_until
 
 try:
     from ansible_collections.alicloud.ecs_images.plugins.module_utils import progress
@@ -448,6 +450,10 @@ class InstanceSet:
                 self.actions.extend('release %s' % i for i in chunk)
         if todo['launch']:
             image_id = image['ImageId']
+            if not image_usable(image):
+                # Available but not yet Usable (the flag lags the status after a create, copy or import): the
+                # cloud refuses RunInstances until then
+                image = wait_image_usable(self.client, image_id, self.remaining(), region=self.region)
             params = run_params(p, image_id, todo['launch'])
             if p['user_data'] is not None:
                 params['UserData'] = base64.b64encode(p['user_data'].encode('utf-8')).decode('ascii')

@@ -87,7 +87,10 @@ def _clear_faults(state, info, payload, query):
 
 
 def _config_view(state):
-    return {"time_scale": state.clock.time_scale, "seed": state.seed, "strict": state.strict}
+    view = {"time_scale": state.clock.time_scale, "seed": state.seed, "strict": state.strict}
+    if state.backend is not None:
+        view["durations"] = dict(state.backend.durations)
+    return view
 
 
 @route("GET", "config")
@@ -97,7 +100,16 @@ def _config(state, info, payload, query):
 
 @route("PUT", "config")
 def _set_config(state, info, payload, query):
-    unknown = set(payload) - {"time_scale", "strict"}
+    unknown = set(payload) - {"time_scale", "strict", "durations"}
+    if "durations" in payload:
+        durations = payload["durations"]
+        known = state.backend.durations if state.backend is not None else {}
+        if not isinstance(durations, dict) or any(
+                name not in known or not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0
+                for name, value in durations.items()):
+            raise AdminError(400, "durations must map known names (%s) to simulated seconds >= 0"
+                             % ", ".join(sorted(known)))
+        known.update(durations)          # operations started from now on take the new durations
     if "strict" in payload:
         if not isinstance(payload["strict"], bool):
             raise AdminError(400, "strict must be true or false")

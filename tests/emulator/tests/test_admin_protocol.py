@@ -154,6 +154,23 @@ def test_config_time_scale(emulator, admin):
         assert ei.value.code == 400
 
 
+def test_config_durations(emulator, admin):
+    before = admin("GET", "config")["durations"]
+    try:
+        view = admin("PUT", "config", {"durations": {"usable_lag": 400, "StopInstance": 3}})
+        assert view["durations"]["usable_lag"] == 400 and view["durations"]["StopInstance"] == 3
+        assert emulator.state.backend.durations["usable_lag"] == 400
+        for bad in ({"durations": {"NoSuchAction": 1}}, {"durations": {"usable_lag": -1}},
+                    {"durations": {"usable_lag": True}}, {"durations": [1]}):
+            with pytest.raises(HTTPError) as ei:
+                admin("PUT", "config", bad)
+            assert ei.value.code == 400
+        assert emulator.state.backend.durations["usable_lag"] == 400      # a refused change changes nothing
+    finally:
+        admin("PUT", "config", {"durations": {"usable_lag": before["usable_lag"],
+                                              "StopInstance": before["StopInstance"]}})
+
+
 def test_unknown_admin_route(admin):
     with pytest.raises(HTTPError) as ei:
         admin("GET", "nope")
