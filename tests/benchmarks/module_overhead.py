@@ -120,7 +120,7 @@ def import_costs(env: dict, repeat: int = 5) -> tuple:
     vendored HTTP stack), and this collection's base module_utils on top of ansible.module_utils.basic."""
     def timed(code):
         values = []
-        for _ in range(repeat):
+        for dummy in range(repeat):
             start = time.monotonic()
             subprocess.run([sys.executable, '-c', code], env=env, check=True)
             values.append(time.monotonic() - start)
