@@ -84,7 +84,8 @@ class PollSchedule:
       ``first_delay`` (after an aimed poll: from ``min_interval``) by ``factor``, at most ``max_interval``.
     * No progress, but an expected duration (``expected``: the typical seconds of the transition the caller
       just requested, counted from the start of the wait; instances report no progress): the bucket starts
-      empty (every poll is earned at the rate), the first poll is aimed ``margin`` seconds after the expected
+      empty (every poll is earned at the rate; a transition shorter than one token's worth starts with what
+      its aimed poll needs), the first poll is aimed ``margin`` seconds after the expected
       end, preceded by one early probe at ``first_delay`` only when the budget still leaves a token for the
       aimed poll (``expected * rate >= 2``: transitions of 20 s or more). A transition that takes longer is
       re-polled as after any aimed poll that came too early.
@@ -117,7 +118,9 @@ class PollSchedule:
         self._start = float(now)
         if self.expected is None:
             return None
-        self._tokens, self._token_time = 0.0, self._start
+        # empty, but for a transition shorter than one token's worth (every wait polls at least once): the aimed
+        # poll finds exactly one token, so the polls after it keep the rate instead of paying a debt
+        self._tokens, self._token_time = max(0.0, 1.0 - self.expected * self.rate), self._start
         if self.expected * self.rate >= 2.0 and self.expected - self.first_delay >= 2 * self.min_interval:
             return self.first_delay            # the probe: it leaves a token for the aimed poll
         return max(0.0, self.expected + self.margin)

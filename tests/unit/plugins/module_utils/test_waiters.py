@@ -165,6 +165,15 @@ def test_longer_than_expected_is_repolled_within_the_rate(duration):
     assert len(resource.times) <= 1 + (resource.times[-1]) * W.POLLS_PER_MINUTE / 60.0, resource.times
 
 
+def test_a_short_transition_pays_no_token_debt():
+    """A 5 s transition (forced stop) is read once at its typical end; when it takes a little longer, the next
+    read comes one token's time (10 s) after that, not after paying back a debt for the early first read."""
+    clock = FakeClock(start=0.0)
+    resource = wait_transition(clock, 6.0, 5.0)
+    assert resource.times[0] == pytest.approx(5.0 + W.MARGIN)
+    assert resource.times[1] == pytest.approx(5.0 + 60.0 / W.POLLS_PER_MINUTE)
+
+
 def test_expected_duration_waits_are_bounded_by_the_timeout():
     clock = FakeClock(start=0.0)
     resource = Transition(clock, 1000.0)
