@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import hashlib
 import json
 
@@ -202,8 +203,8 @@ def blocked_releases(release, force):
 
 
 def run_params(params, image_id, amount):
-    """RunInstances parameters (nested; flattened by the client). The password is included when given: the
-    client masks it in every error and it is never returned."""
+    """RunInstances parameters (nested; flattened by the client); user data base64-encoded, as the API wants it.
+    The password is included when given: the client masks it in every error and it is never returned."""
     p = params
     tags = p.get('tags') or {}
     data = []
@@ -221,7 +222,9 @@ def run_params(params, image_id, amount):
         'InternetChargeType': p.get('internet_charge_type'),
         'InstanceChargeType': p.get('instance_charge_type'), 'SpotStrategy': p.get('spot_strategy'),
         'SpotPriceLimit': p.get('spot_price_limit'),
-        'UserData': p.get('user_data'), 'ResourceGroupId': p.get('resource_group_id'),
+        'UserData': (base64.b64encode(p['user_data'].encode('utf-8')).decode('ascii')
+                     if p.get('user_data') is not None else None),
+        'ResourceGroupId': p.get('resource_group_id'),
         'Tag': [{'Key': k, 'Value': '' if tags[k] is None else str(tags[k])} for k in sorted(tags)] or None,
     }
     out.update(login_params(p))

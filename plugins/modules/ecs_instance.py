@@ -278,7 +278,6 @@ elapsed_seconds:
   type: float
 '''
 
-import base64
 import json
 import time
 import uuid
@@ -455,8 +454,6 @@ class InstanceSet:
                 # cloud refuses RunInstances until then
                 image = wait_image_usable(self.client, image_id, self.remaining(), region=self.region)
             params = run_params(p, image_id, todo['launch'])
-            if p['user_data'] is not None:
-                params['UserData'] = base64.b64encode(p['user_data'].encode('utf-8')).decode('ascii')
             token = client_token(self.region, p, image_id, [i['InstanceId'] for i in existing], todo['launch'],
                                  uuid.uuid4().hex)
             resp = self.client.call('RunInstances', params, client_token=token, region=self.region)
@@ -545,13 +542,12 @@ class InstanceSet:
 
     def dry_run(self, image, existing, amount):
         params = run_params(self.p, image['ImageId'], amount)
-        if self.p['user_data'] is not None:
-            params['UserData'] = base64.b64encode(self.p['user_data'].encode('utf-8')).decode('ascii')
         params['DryRun'] = True
         try:
             self.client.call('RunInstances', params, region=self.region)
         except ApiError as err:
-            if err.code != 'DryRunOperation':
+            # an image whose Usable flag still lags is refused now; the real run waits for it (apply)
+            if err.code != 'DryRunOperation' and not (err.code == 'IncorrectImageStatus' and not image_usable(image)):
                 raise
 
     def predict(self, todo, image, vswitch):
