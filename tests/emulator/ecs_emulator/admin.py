@@ -86,6 +86,10 @@ def _clear_faults(state, info, payload, query):
     return 200, state.faults.as_dict()
 
 
+def _non_negative_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
 def _config_view(state):
     view = {"time_scale": state.clock.time_scale, "seed": state.seed, "strict": state.strict}
     if state.backend is not None:
@@ -104,9 +108,8 @@ def _set_config(state, info, payload, query):
     if "durations" in payload:
         durations = payload["durations"]
         known = state.backend.durations if state.backend is not None else {}
-        if not isinstance(durations, dict) or any(
-                name not in known or not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0
-                for name, value in durations.items()):
+        if not isinstance(durations, dict) or any(name not in known or not _non_negative_number(value)
+                                                  for name, value in durations.items()):
             raise AdminError(400, "durations must map known names (%s) to simulated seconds >= 0"
                              % ", ".join(sorted(known)))
         known.update(durations)          # operations started from now on take the new durations
@@ -116,7 +119,7 @@ def _set_config(state, info, payload, query):
         state.strict = payload["strict"]
     if "time_scale" in payload:
         ts = payload["time_scale"]
-        if not isinstance(ts, (int, float)) or isinstance(ts, bool) or ts < 0:
+        if not _non_negative_number(ts):
             raise AdminError(400, "time_scale must be a number >= 0")
         state.clock.set_time_scale(ts)
     if unknown:
