@@ -6,7 +6,7 @@
 Modules let ApiError, OptionError, CredentialError, WaitTimeout and WaitFailed propagate (they catch only to
 implement behaviour, e.g. NotFound meaning absent); :meth:`AlicloudModule.run` turns any exception into one
 failure format (:func:`failure_result`): the action, code, message and request id, what was already changed
-(from the clients' write logs) and what a rerun will do.
+(from the clients' write logs) and what a rerun will do. The format itself is in ``failures.py``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -14,20 +14,16 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import copy
-import re
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import check_resource_id
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import (
-    HAS_ALIYUN_SDK, ALIYUN_SDK_IMPORT_ERROR, ApiError, EcsClient, is_read_action, is_retryable,
+    HAS_ALIYUN_SDK, ALIYUN_SDK_IMPORT_ERROR, ApiError, EcsClient,
 )
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.credentials import (
     CredentialError, materialize_credentials, resolve_credentials,
 )
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitTimeout
 
 # Matches plugins/doc_fragments/alicloud.py DOCUMENTATION exactly.
 COMMON_ARGUMENT_SPEC = dict(
@@ -70,6 +66,13 @@ def wait_timeout_error(value):
 
 
 SDK_REQUIREMENT = 'aliyun-python-sdk-core and aliyun-python-sdk-ecs'
+
+
+def _failures():
+    """The failure format (module_utils/failures.py), imported when a module fails: a run that succeeds does not
+    compile it, nor the waiter engine it refers to (a read-only module never waits)."""
+    from ansible_collections.alicloud.ecs_images.plugins.module_utils import failures  # pylint: disable=import-outside-toplevel
+    return failures
 
 
 def common_argument_spec():
@@ -177,13 +180,11 @@ class AlicloudModule:
                 # best effort: the failure is reported anyway
                 state = 'the state after the failure could not be read (%s)' % error
         context = context or getattr(exc, 'context', None)   # what the module was doing (e.g. ecs_image's api())
-        result = failure_result(exc, self.writes, context=context, rerun=rerun,
-                                endpoint_hint=self._endpoint_hint(exc), failures=failures, state=state)
+        result = _failures().failure_result(exc, self.writes, context=context, rerun=rerun,
+                                            endpoint_hint=self._endpoint_hint(exc), failures=failures, state=state)
         result.update(self.failure_extras)
         result.update(extra)
         result['api_calls'] = self.api_calls
-        if not isinstance(exc, (ApiError, OptionError, CredentialError, WaitTimeout)):
-            result['exception'] = ''.join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         self.module.fail_json(**result)
 
     def _endpoint_hint(self, exc):
@@ -200,12 +201,9 @@ class AlicloudModule:
         """Fail with ``msg`` (bad input or a refusal found by the module); adds "Nothing was changed" (or the
         writes already made) unless ``msg`` says it, and ``changed``, ``changes``, ``api_calls``."""
         writes = self.writes
-        changes = [describe_write(w) for w in writes]
+        msg, changes = _failures().refusal_text(msg, writes)
         kwargs.setdefault('changed', bool(writes))
         kwargs.setdefault('changes', changes)
-        if not re.search(r'nothing was changed|already changed', msg, re.I):
-            msg = '%s. %s.' % (msg.rstrip('. '), 'Already changed: %s' % '; '.join(changes) if changes
-                               else 'Nothing was changed')
         kwargs.setdefault('api_calls', self.api_calls)
         for key, value in self.failure_extras.items():
             kwargs.setdefault(key, value)
@@ -224,107 +222,3 @@ class AlicloudModule:
 
     def warn(self, msg):
         self.module.warn(msg)
-
-
-# ------------------------------------------------------------------------------------- the failure format
-
-def describe_write(write):
-    """'CreateImage m-1 (cn-hangzhou)' for a write-log entry."""
-    ids = ', '.join(str(i) for i in write.get('ids') or [] if i)
-    text = write.get('action') or '?'
-    if ids:
-        text += ' ' + ids
-    if write.get('region'):
-        text += ' (%s)' % write['region']
-    return text
-
-
-def _maybe_done(exc):
-    """A write whose answer may have been lost: the cloud may have done it."""
-    return (isinstance(exc, ApiError) and exc.action and not is_read_action(exc.action)
-            and (exc.attempts or 1) > 1)
-
-
-def failure_head(exc, endpoint_hint=None):
-    """``(text, fields)``: what failed, said once, and the result keys naming it (pure)."""
-    fields = {}
-    if isinstance(exc, ApiError):
-        head = str(exc)
-        if getattr(exc, 'during', None):
-            head += ' while %s' % exc.during
-        if endpoint_hint:
-            head += '. ' + endpoint_hint
-        fields.update(action=exc.action, code=exc.code, message=exc.message, request_id=exc.request_id,
-                      http_status=exc.http_status, error=exc.to_dict())
-    elif isinstance(exc, OptionError):
-        head = exc.msg
-        if exc.option:
-            fields['option'] = exc.option
-    elif isinstance(exc, WaitTimeout):
-        head = str(exc)
-        last = exc.last if isinstance(exc.last, dict) else {}
-        fields['wait'] = dict(what=exc.what, polls=exc.polls, elapsed=round(exc.elapsed or 0, 1),
-                              failed=bool(exc.failed),
-                              last_status=last.get('Status') or last.get('status') or last.get('TaskStatus'))
-    elif isinstance(exc, CredentialError):
-        head = str(exc)
-    else:
-        head = 'unexpected error: %s: %s' % (type(exc).__name__, exc)
-    return head.rstrip('.'), fields
-
-
-def rerun_text(exc, changed):
-    """What a rerun will do after ``exc`` (pure); ``changed``: a write succeeded (or may have)."""
-    if isinstance(exc, OptionError):
-        return 'Correct the option: a rerun changes nothing until then'
-    if isinstance(exc, CredentialError):
-        return 'Correct the credentials: a rerun changes nothing until then'
-    if isinstance(exc, WaitTimeout) and exc.failed:
-        return 'A rerun will not repair it: remove what failed (state=absent) or fix the cause, then run again'
-    if isinstance(exc, WaitTimeout):
-        return ('The operation goes on in the cloud: a rerun finds it and waits again (nothing is started twice); '
-                'raise wait_timeout to wait longer')
-    if changed:
-        return 'A rerun reads the current state and does only what is left (nothing done is repeated)'
-    if isinstance(exc, ApiError) and is_retryable(exc.code, exc.http_status, exc.action):   # transient
-        return 'A rerun does the same; it may succeed once the service answers again'
-    return 'A rerun fails the same way until the cause is fixed'
-
-
-def failure_result(exc, writes, context=None, rerun=None, endpoint_hint=None, failures=None, state=None):
-    """The one failure format (pure). Returns fail_json keyword arguments:
-
-    ``msg`` = what failed (said once) + what was already changed + what a rerun will do; ``action``, ``code``,
-    ``message``, ``request_id``, ``http_status``, ``error`` (ApiError), ``option`` (OptionError), ``wait``
-    (WaitTimeout/WaitFailed: what, polls, elapsed, failed, last status), ``changed`` (a write succeeded),
-    ``changes`` (the writes), ``rerun``. ``failures``: ``[(label, exception)]`` when several parts failed
-    (e.g. regions); ``exc`` is then the first of them. ``state``: where the failure left things (module text)."""
-    failures = failures or [(context, exc)]
-    heads = []
-    result = {}
-    for label, error in failures:
-        head, fields = failure_head(error, endpoint_hint)
-        heads.append('%s: %s' % (label, head) if label else head)
-        for key, value in fields.items():
-            result.setdefault(key, value)
-    if 'action' not in result and writes and isinstance(exc, WaitTimeout):
-        result['action'] = writes[-1].get('action')
-
-    changes = [describe_write(w) for w in writes]
-    done = 'Already changed: %s' % '; '.join(changes) if changes else 'Nothing was changed'
-    lost = [error for _label, error in failures if _maybe_done(error)]
-    for error in lost:
-        done += ('. The answer to %s was lost after %d attempts: the cloud may have done it'
-                 % (error.action, error.attempts))
-    if state:
-        done += '. State: %s' % state.rstrip('.')
-    if not rerun:
-        texts = []
-        for _label, error in failures:
-            text = rerun_text(error, bool(changes or lost))
-            if text not in texts:
-                texts.append(text)
-        rerun = '; '.join(texts)
-    result.update(msg='%s. %s. %s.' % ('; '.join(heads), done, rerun.rstrip('.')), changed=bool(changes),
-                  changes=changes, rerun=rerun)
-    return result

@@ -1,34 +1,22 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) alicloud.ecs_images contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Credentials: which source applies (our documented precedence, no network) and how keys are obtained from it
-(the official ``alibabacloud-credentials`` library for every source that needs a call: RAM role ARN, OIDC/RRSA,
-ECS instance RAM role with IMDSv2, the aliyun CLI's role profiles).
+"""Credentials: which source applies (our documented precedence, options, environment and aliyun CLI profiles; no
+network), the endpoint options' checks, and the masked key names used in messages.
 
-Static keys (options, environment, ``AK``/``StsToken`` profiles) are used as they are and do not load the library
-(it costs about 0.3 s of imports per module run). The library is imported lazily, only when a source needs it.
-STS and metadata requests made by the library go through the same bounded, jittered retry policy as every ECS call
-(:func:`client.retry_call`).
+Static keys (options, environment, ``AK``/``StsToken`` profiles) are used as they are. Every source that needs a
+call (RAM role ARN, OIDC/RRSA, ECS instance RAM role with IMDSv2, the aliyun CLI's role profiles) is handled by
+``credential_providers.py`` with the official ``alibabacloud-credentials`` library; ``Credentials.keys()`` imports
+that file, and the library, only for such a source (the library costs about 0.3 s of imports per module run).
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import contextlib
 import json
 import os
 import re
-
-try:
-    from urllib.parse import urlparse
-    from urllib.request import proxy_bypass_environment
-except ImportError:  # pragma: no cover - python 2 is not supported, keep sanity import test happy
-    urlparse = proxy_bypass_environment = None
-
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import (
-    ApiError, client_error_code, retry_call,
-)
 
 DEFAULT_SESSION_NAME = 'ansible-alicloud-ecs-images'
 DEFAULT_ROLE_DURATION = 3600
@@ -162,9 +150,9 @@ class Credentials:
         self.config = config              # the whole CLI config (for ChainableRamRoleArn source profiles)
         self.config_path = config_path
         self.base_key = access_key or (profile or {}).get('access_key_id') or None
-        self._provider = None
-        self._provider_action = None
-        self._fetched = False
+        self.provider = None              # the library provider, once built (credential_providers)
+        self.provider_action = None       # what it calls, for messages (AssumeRole, ECS metadata service, ...)
+        self.fetched = False              # keys were obtained once (a later failure is a failed refresh)
         self._kind = self._initial_kind()
 
     @property
@@ -223,209 +211,14 @@ class Credentials:
     def keys(self, **retry):
         """(access_key, secret_key, security_token) to sign requests with; calls the library when needed.
 
-        The library caches temporary keys and refreshes them before they expire, so calling this before each
-        request is cheap and keeps long waits working. ``retry``: keyword arguments for ``retry_call``.
+        Static keys are returned as they are. Other sources are handled by ``credential_providers`` (imported here,
+        only for them); the library caches temporary keys and refreshes them before they expire, so calling this
+        before each request is cheap and keeps long waits working. ``retry``: keyword arguments for ``retry_call``.
         """
         if not self.needs_library:
             return self.access_key, self.secret_key, self.security_token
-        if self._provider is None:
-            self._provider, self._provider_action = self._build_provider()
-        action = self._provider_action
-        if self.uses_metadata:
-            # off an ECS instance the metadata address does not answer: do not retry for long (also when a role is
-            # then assumed with the instance role's keys)
-            retry.setdefault('max_tries', 2)
-            retry.setdefault('max_total', 10.0)
-        try:
-            creds = retry_call(lambda attempt: _fetch(self._provider, action, attempt, self), **retry)
-        except CredentialError as exc:
-            if not self._fetched:
-                raise
-            # a refresh in the middle of the run (e.g. the OIDC token file is gone): report it like a failed call
-            err = ApiError(action or 'credentials', 'CredentialRefreshFailed', '%s (%s)' % (exc.msg, self.source))
-            err.final = True
-            raise err
-        except ApiError as err:
-            context = self.auth_hint(err.code) or 'with the %s' % self.describe_key()
-            if self.assume_role_arn and action in ('AssumeRole', 'AssumeRoleWithOIDC'):
-                context = 'assuming role %s; %s' % (self.assume_role_arn, context)
-            if self.sts_endpoint and action.startswith('AssumeRole'):
-                context += '; STS endpoint %s' % self.sts_endpoint
-            err.message = '%s (%s)' % (err.message, context) if err.message else context
-            raise
-        self._fetched = True
-        self.access_key = creds.get_access_key_id()
-        self.secret_key = creds.get_access_key_secret()
-        self.security_token = creds.get_security_token() or None
-        return self.access_key, self.secret_key, self.security_token
-
-    def _build_provider(self):
-        lib = _library()
-        if self._kind == 'oidc':
-            return self._oidc_provider(lib, self.assume_role_arn, self.oidc_provider_arn, self.oidc_token_file,
-                                       self.session_name, self.role_duration, None), 'AssumeRoleWithOIDC'
-        if self.profile:
-            base, action = self._profile_provider(lib, self.profile, set())
-        elif self.ecs_role_name:
-            base, action = self._ecs_role_provider(lib, self.ecs_role_name), 'ECS metadata service'
-        else:
-            base, action = self._static_provider(lib, self.access_key, self.secret_key, self.security_token), None
-        if self.assume_role_arn:
-            return self._role_provider(lib, base, self.assume_role_arn, self.session_name, self.role_duration,
-                                       None, None), 'AssumeRole'
-        return base, action
-
-    def _sts(self, sts_region=None):
-        """(sts_endpoint, sts_region_id) for the library: our option/env first, else sts.<region>."""
-        if self.sts_endpoint:
-            return self.sts_endpoint, None
-        return None, sts_region or self.region
-
-    @staticmethod
-    def _static_provider(lib, access_key, secret_key, security_token):
-        try:
-            if security_token:
-                return lib.StaticSTSCredentialsProvider(access_key_id=access_key, access_key_secret=secret_key,
-                                                        security_token=security_token)
-            return lib.StaticAKCredentialsProvider(access_key_id=access_key, access_key_secret=secret_key)
-        except ValueError as exc:
-            raise CredentialError('incomplete static credentials: %s' % exc)
-
-    def _role_provider(self, lib, base, role_arn, session_name, duration, sts_region, profile):
-        endpoint, region = self._sts(sts_region)
-        try:
-            return lib.RamRoleArnCredentialsProvider(
-                credentials_provider=base, role_arn=role_arn, role_session_name=session_name or DEFAULT_SESSION_NAME,
-                duration_seconds=int(duration or DEFAULT_ROLE_DURATION),
-                policy=(profile or {}).get('policy') or None, external_id=(profile or {}).get('external_id') or None,
-                sts_endpoint=endpoint, sts_region_id=region, enable_vpc=(profile or {}).get('enable_vpc'),
-                http_options=lib.HttpOptions(connect_timeout=5000, read_timeout=10000))
-        except (ValueError, TypeError) as exc:
-            raise CredentialError('cannot assume role %s (%s): %s' % (role_arn, self.source, exc))
-
-    def _oidc_provider(self, lib, role_arn, provider_arn, token_file, session_name, duration, profile):
-        endpoint, region = self._sts((profile or {}).get('sts_region'))
-        try:
-            return lib.OIDCRoleArnCredentialsProvider(
-                role_arn=role_arn, oidc_provider_arn=provider_arn, oidc_token_file_path=token_file,
-                role_session_name=session_name or DEFAULT_SESSION_NAME,
-                duration_seconds=int(duration or DEFAULT_ROLE_DURATION), policy=(profile or {}).get('policy') or None,
-                sts_endpoint=endpoint, sts_region_id=region, enable_vpc=(profile or {}).get('enable_vpc'),
-                http_options=lib.HttpOptions(connect_timeout=5000, read_timeout=10000))
-        except (ValueError, TypeError) as exc:
-            raise CredentialError('cannot use OIDC (%s): %s' % (self.source, exc))
-
-    def _ecs_role_provider(self, lib, role_name):
-        try:
-            # no background refresh thread in a module process; 1 s timeouts (the library default)
-            return lib.EcsRamRoleCredentialsProvider(role_name=role_name or None, async_update_enabled=False,
-                                                     http_options=lib.HttpOptions(connect_timeout=1000,
-                                                                                  read_timeout=1000))
-        except ValueError as exc:
-            raise CredentialError('cannot use the ECS instance RAM role (%s): %s' % (self.source, exc))
-
-    def _profile_provider(self, lib, profile, seen):
-        """Library provider for an aliyun CLI profile; STS requests go to our STS endpoint."""
-        name, mode = profile.get('name'), profile.get('mode') or 'AK'
-        if name in seen:
-            raise CredentialError('profile "%s" in %s: source_profile loops back to itself' % (name, self.config_path),
-                                  option='profile')
-        seen.add(name)
-        duration = profile.get('expired_seconds') or DEFAULT_ROLE_DURATION
-        if mode in STATIC_PROFILE_MODES:
-            return self._static_provider(lib, profile.get('access_key_id'), profile.get('access_key_secret'),
-                                         profile.get('sts_token') if mode == 'StsToken' else None), None
-        if mode == 'RamRoleArn':
-            base = self._static_provider(lib, profile.get('access_key_id'), profile.get('access_key_secret'), None)
-            return self._role_provider(lib, base, profile.get('ram_role_arn'), profile.get('ram_session_name'),
-                                       duration, profile.get('sts_region'), profile), 'AssumeRole'
-        if mode == 'ChainableRamRoleArn':
-            source = select_profile(self.config, profile.get('source_profile') or '', self.config_path)
-            base, dummy = self._profile_provider(lib, source, seen)
-            return self._role_provider(lib, base, profile.get('ram_role_arn'), profile.get('ram_session_name'),
-                                       duration, profile.get('sts_region'), profile), 'AssumeRole'
-        if mode == 'EcsRamRole':
-            return self._ecs_role_provider(lib, profile.get('ram_role_name')), 'ECS metadata service'
-        if mode == 'OIDC':
-            return self._oidc_provider(lib, profile.get('ram_role_arn'), profile.get('oidc_provider_arn'),
-                                       profile.get('oidc_token_file'), profile.get('role_session_name'), duration,
-                                       profile), 'AssumeRoleWithOIDC'
-        # CloudSSO, OAuth, External: entirely the library's (its own sign-in endpoints)
-        return lib.CLIProfileCredentialsProvider(profile_name=name, profile_file=self.config_path), 'profile %s' % mode
-
-
-def _library():
-    """The alibabacloud_credentials providers, imported on first use (heavy: aiohttp, requests, apscheduler)."""
-    try:
-        import logging
-        from alibabacloud_credentials import provider as lib
-        from alibabacloud_credentials.http import HttpOptions
-    except ImportError as exc:
-        raise CredentialError('these credentials need the Python library %s (pip install %s): %s'
-                              % (LIBRARY_REQUIREMENT, LIBRARY_REQUIREMENT, exc))
-    # The library logs failed refreshes (with the server's answer) to stderr; we report errors ourselves.
-    logging.getLogger('credentials').disabled = True
-    lib.HttpOptions = HttpOptions
-    return lib
-
-
-_HTTP_CODE_RE = re.compile(r'http_code:\s*(\d+),\s*result:\s*(.*)$', re.S)
-
-
-def _fetch(provider, action, attempt, cred):
-    """One attempt to get keys from the library provider; failures become ApiError (retryable ones are retried)
-    or CredentialError (a missing token file, a bad setting)."""
-    with _no_proxy_for_library(cred):
-        try:
-            return provider.get_credentials()
-        except ApiError:
-            raise
-        except (IOError, OSError) as exc:   # the OIDC token file cannot be read
-            raise CredentialError('cannot read %s for %s (%s): %s' % (
-                getattr(exc, 'filename', None) or 'a file', action, cred.source, exc.strerror or exc))
-        except ValueError as exc:
-            raise CredentialError('%s (%s) answered something unexpected: %s' % (action, cred.source, exc))
-        except Exception as exc:  # CredentialException, Tea's RetryError (connection failed) and the like
-            raise _library_error(action, exc, attempt)
-
-
-def _library_error(action, exc, attempt):
-    text = getattr(exc, 'message', None) or str(exc)
-    if exc.__class__.__name__ == 'RetryError':
-        # the connection failed (refused, reset, timeout, unknown host): retried like a dropped ECS connection
-        return ApiError(action, client_error_code('SDK.HttpError', text), text, attempts=attempt)
-    match = _HTTP_CODE_RE.search(text)
-    if match:
-        status = int(match.group(1))
-        try:
-            body = json.loads(match.group(2))
-        except ValueError:
-            body = {}
-        return ApiError(action, body.get('Code') or 'HTTP%d' % status, body.get('Message') or match.group(2)[:300],
-                        body.get('RequestId'), status, attempts=attempt)
-    if 'HttpCode=' in text:     # metadata service
-        status = text.rsplit('HttpCode=', 1)[1].strip()
-        return ApiError(action, 'MetadataHttp%s' % status, text, None, int(status) if status.isdigit() else None,
-                        attempts=attempt)
-    return ApiError(action, exc.__class__.__name__, text, attempts=attempt)
-
-
-@contextlib.contextmanager
-def _no_proxy_for_library(cred):
-    """The library sends every request through HTTP(S)_PROXY; like our ECS path, loopback hosts, hosts in NO_PROXY
-    and the metadata address are contacted directly."""
-    hosts = [METADATA_HOST] if cred.uses_metadata else []
-    if cred.sts_endpoint:
-        target = cred.sts_endpoint if '://' in cred.sts_endpoint else 'https://' + cred.sts_endpoint
-        hosts.append(urlparse(target).hostname or '')
-    names = ('HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy')
-    saved = {}
-    if any(h in (METADATA_HOST, '127.0.0.1', 'localhost', '::1') or proxy_bypass_environment(h) for h in hosts if h):
-        saved = dict((n, os.environ.pop(n)) for n in names if n in os.environ)
-    try:
-        yield
-    finally:
-        os.environ.update(saved)
+        from ansible_collections.alicloud.ecs_images.plugins.module_utils import credential_providers  # pylint: disable=import-outside-toplevel
+        return credential_providers.fetch_keys(self, **retry)
 
 
 def materialize_credentials(cred, **retry):

@@ -1,22 +1,15 @@
 # -*- coding: utf-8 -*-
-"""The failure boundary's format (base.failure_result) and the wait option bounds, as pure functions."""
+"""The base module's wait option bounds (pure) and that a module run which succeeds does not load the failure format."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+import subprocess
+import sys
+
 from ansible_collections.alicloud.ecs_images.plugins.module_utils import base as B
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.client import ApiError, is_read_action, write_ids
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.credentials import CredentialError
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import WaitFailed, WaitTimeout
-
-CREATE = {'action': 'CreateImage', 'region': 'cn-hangzhou', 'ids': ['i-1', 'm-1']}
-
-
-def api_error(action='DescribeImages', code='InternalError', status=500, attempts=8):
-    return ApiError(action, code, 'The request processing has failed due to some unknown error.', 'REQ-1', status,
-                    {'ImageId': 'm-1'}, attempts)
 
 
 def test_wait_timeout_bounds():
@@ -26,85 +19,16 @@ def test_wait_timeout_bounds():
     assert 'got 99999999999999999999' in B.wait_timeout_error(99999999999999999999)
 
 
-def test_api_error_before_any_change():
-    result = B.failure_result(api_error(), [])
-    msg = result['msg']
-    assert msg.startswith('DescribeImages failed: InternalError - The request processing')
-    assert msg.count('DescribeImages failed: InternalError') == 1          # said once
-    assert 'RequestId REQ-1' in msg and 'Nothing was changed' in msg
-    assert 'A rerun does the same; it may succeed once the service answers again' in msg
-    assert result['action'] == 'DescribeImages' and result['code'] == 'InternalError'
-    assert result['request_id'] == 'REQ-1' and result['http_status'] == 500
-    assert result['changed'] is False and result['changes'] == []
-
-
-def test_read_failing_during_a_wait_after_the_write():
-    err = api_error(attempts=8)
-    err.during = 'waiting for image m-1 to be Available'
-    result = B.failure_result(err, [CREATE])
-    msg = result['msg']
-    assert 'while waiting for image m-1 to be Available' in msg
-    assert 'Already changed: CreateImage i-1, m-1 (cn-hangzhou)' in msg
-    assert 'a rerun reads the current state and does only what is left' in msg.lower()
-    assert result['changed'] is True and result['changes'] == ['CreateImage i-1, m-1 (cn-hangzhou)']
-
-
-def test_refused_write_changed_nothing_and_says_so():
-    """issue 12: a refused ModifyImageSharePermission is not 'left half-done'."""
-    err = ApiError('ModifyImageSharePermission', 'InvalidAccount.NotFound', 'no such account', 'R', 404, {}, 1)
-    result = B.failure_result(err, [])
-    assert 'Nothing was changed' in result['msg'] and 'half' not in result['msg']
-    assert 'A rerun fails the same way until the cause is fixed' in result['msg']
-
-
-def test_lost_answer_of_a_write_may_have_been_done():
-    err = api_error('CopyImage', 'ServiceUnavailable', 503, attempts=8)
-    result = B.failure_result(err, [])
-    assert 'The answer to CopyImage was lost after 8 attempts: the cloud may have done it' in result['msg']
-    assert 'does only what is left' in result['msg']
-
-
-def test_wait_failures():
-    timeout = WaitTimeout('timed out after 60s waiting for image m-1 to be Available (last seen Creating, 40%; '
-                          '9 polls)', {'Status': 'Creating'}, 9, 60.0, 'image m-1 to be Available')
-    result = B.failure_result(timeout, [CREATE])
-    assert 'goes on in the cloud: a rerun finds it and waits again' in result['msg']
-    assert result['wait'] == {'what': 'image m-1 to be Available', 'polls': 9, 'elapsed': 60.0, 'failed': False,
-                              'last_status': 'Creating'}
-    assert result['action'] == 'CreateImage'
-    failed = WaitFailed('image m-1 is CreateFailed: disk unreadable', {'Status': 'CreateFailed'}, 3, 9.0, 'image')
-    result = B.failure_result(failed, [CREATE])
-    assert result['msg'].startswith('image m-1 is CreateFailed: disk unreadable. Already changed: CreateImage')
-    assert 'A rerun will not repair it' in result['msg'] and result['wait']['failed'] is True
-
-
-def test_option_and_credential_errors():
-    result = B.failure_result(OptionError('option name: too short', 'name'), [])
-    assert result['option'] == 'name' and 'Correct the option' in result['msg']
-    result = B.failure_result(CredentialError('no credentials found'), [])
-    assert 'Correct the credentials' in result['msg'] and result['changed'] is False
-
-
-def test_module_hints_state_and_several_parts():
-    err = api_error()
-    result = B.failure_result(err, [CREATE], context='cn-beijing', rerun='Run it again with force=true',
-                              state='instance i-1 is now Stopped')
-    assert result['msg'].startswith('cn-beijing: DescribeImages failed')
-    assert '. State: instance i-1 is now Stopped. Run it again with force=true.' in result['msg']
-    other = WaitTimeout('timed out after 5s waiting for copy m-2', None, 1, 5.0, 'copy m-2')
-    result = B.failure_result(err, [], failures=[('cn-beijing', err), ('cn-shanghai', other)])
-    assert result['msg'].startswith('cn-beijing: DescribeImages failed: InternalError')
-    assert '; cn-shanghai: timed out after 5s waiting for copy m-2' in result['msg']
-    assert result['code'] == 'InternalError'
-
-
-def test_unexpected_exception_is_named():
-    result = B.failure_result(KeyError('Images'), [])
-    assert result['msg'].startswith("unexpected error: KeyError: 'Images'. Nothing was changed.")
-
-
-def test_write_log_helpers():
-    assert is_read_action('DescribeImages') and is_read_action('ListTagResources')
-    assert not is_read_action('CreateImage') and not is_read_action('ModifyImageSharePermission')
-    assert write_ids({'ImageId': 'm-1', 'RegionId': 'r'}, {'TaskId': 't-1', 'ImageId': 'm-1'}) == ['m-1', 't-1']
-    assert B.describe_write({'action': 'DeleteImage', 'region': 'r', 'ids': []}) == 'DeleteImage (r)'
+def test_a_read_only_module_does_not_load_what_only_failures_and_waits_need():
+    """A module run compiles every module_utils file it imports (Ansible ships them as sources in a zip): the failure
+    format, the waiter engine and the credential providers are loaded only when a run needs them."""
+    prefix = 'ansible_collections.alicloud.ecs_images.plugins.module_utils.'
+    code = ('import sys\n'
+            'import ansible_collections.alicloud.ecs_images.plugins.modules.ecs_image_info\n'
+            'print(" ".join(sorted(m for m in sys.modules if m.startswith(%r))))\n' % prefix)
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=False, timeout=60,
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p)))
+    assert out.returncode == 0, out.stderr[-2000:]
+    loaded = set(name[len(prefix):] for name in out.stdout.split())
+    assert 'base' in loaded and 'client' in loaded
+    assert not loaded & {'failures', 'waiters', 'progress', 'credential_providers'}, loaded

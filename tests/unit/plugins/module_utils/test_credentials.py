@@ -30,6 +30,7 @@ import pytest
 from fake_clock import FakeClock
 
 from ansible_collections.alicloud.ecs_images.plugins.module_utils import client as C
+from ansible_collections.alicloud.ecs_images.plugins.module_utils import credential_providers as P
 from ansible_collections.alicloud.ecs_images.plugins.module_utils import credentials as K
 
 try:
@@ -352,7 +353,8 @@ def test_library_not_imported_by_module_utils_nor_for_static_keys():
             'from ansible_collections.alicloud.ecs_images.plugins.module_utils import base, credentials as K\n'
             'c = K.resolve_credentials({"access_key": "A", "secret_key": "S", "region": "r"}, {}, "/none")\n'
             'assert c.keys() == ("A", "S", None)\n'
-            'print(sorted(m for m in sys.modules if m.startswith(("alibabacloud_credentials", "Tea", "aiohttp"))))\n')
+            'print(sorted(m for m in sys.modules if m.startswith(("alibabacloud_credentials", "Tea", "aiohttp")) or '
+            'm.endswith(".module_utils.credential_providers")))\n')
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=False, env=dict(
         os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p)), timeout=60)
     assert out.returncode == 0, out.stderr[-2000:]
@@ -521,12 +523,12 @@ def _metadata_server(role='imgrole', require_token=True, keys=('MD.AK', 'MDSECRE
 
 def _point_metadata_at(cred, host):
     """The library reads 100.100.100.200 (a private attribute, no setting): at the boundary, point it at a stub."""
-    provider, action = cred._build_provider()
+    provider, action = P.build_provider(cred)
     inner = provider
     if not hasattr(inner, '_EcsRamRoleCredentialsProvider__metadata_service_host'):
         pytest.fail('provider %r is not the library EcsRamRoleCredentialsProvider' % provider)
     inner._EcsRamRoleCredentialsProvider__metadata_service_host = host
-    cred._provider, cred._provider_action = provider, action
+    cred.provider, cred.provider_action = provider, action
     return provider
 
 
@@ -574,11 +576,11 @@ def test_ecs_role_then_assume_role_uses_instance_keys_and_fails_fast_off_an_inst
     cred = K.resolve_credentials(params(ecs_role_name='imgrole', assume_role_arn='acs:ram::1:role/x',
                                         region='cn-hangzhou', sts_endpoint='http://' + stub), {}, NO_CONFIG)
     assert cred.kind == 'assume_role' and cred.uses_metadata
-    provider, action = cred._build_provider()
+    provider, action = P.build_provider(cred)
     inner = provider._credentials_provider
     assert inner.__class__.__name__ == 'EcsRamRoleCredentialsProvider' and action == 'AssumeRole'
     inner._EcsRamRoleCredentialsProvider__metadata_service_host = stub
-    cred._provider, cred._provider_action = provider, action
+    cred.provider, cred.provider_action = provider, action
     # the instance role answers, then STS: the role is assumed with the instance role's keys
     _Stub.script = _metadata_server() + [_sts_ok()]
     assert cred.keys() == ('STS.AK1', 'STSSECRET', 'STSTOKEN')
@@ -586,9 +588,9 @@ def test_ecs_role_then_assume_role_uses_instance_keys_and_fails_fast_off_an_inst
     # off an instance: no metadata answer, at most 2 attempts
     cred2 = K.resolve_credentials(params(ecs_role_name='imgrole', assume_role_arn='acs:ram::1:role/x',
                                          region='cn-hangzhou', sts_endpoint='http://' + stub), {}, NO_CONFIG)
-    provider, action = cred2._build_provider()
+    provider, action = P.build_provider(cred2)
     provider._credentials_provider._EcsRamRoleCredentialsProvider__metadata_service_host = '127.0.0.1:9'
-    cred2._provider, cred2._provider_action = provider, action
+    cred2.provider, cred2.provider_action = provider, action
     clock = FakeClock()
     with pytest.raises(C.ApiError) as exc:
         cred2.keys(sleep=clock.sleep, now=clock.now)
