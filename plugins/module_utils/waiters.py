@@ -377,6 +377,19 @@ def reporter(owner, what, resource_id, region=None):
     return report
 
 
+def reporter_each(owner, what, region=None):
+    """A ``report`` callable for a wait on several resources at once whose fetch returns ``{id: raw object}``
+    (ecs_instance waits for all its instances in one read): one progress line per resource, with its Status,
+    written together (emit() holds back what comes less than MIN_GAP after its last write)."""
+    module = _ansible_module(owner)
+
+    def report(found, status, percent):
+        for resource_id, item in sorted(found.items()):
+            progress_transport.emit(module, what, resource_id, region=region, status=item.get('Status'))
+        progress_transport.flush(module)
+    return report
+
+
 def _ansible_module(owner):
     owner = getattr(owner, 'progress_module', owner)
     inner = getattr(owner, 'module', None)

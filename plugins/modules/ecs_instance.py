@@ -295,12 +295,9 @@ from ansible_collections.alicloud.ecs_images.plugins.module_utils.instances impo
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.login import (
     LOGIN_ARGUMENT_SPEC, LOGIN_MUTUALLY_EXCLUSIVE)
 from ansible_collections.alicloud.ecs_images.plugins.module_utils.validation import OptionError, check_name, check_tags
-from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import wait_image_usable, wait_until
-
-try:
-    from ansible_collections.alicloud.ecs_images.plugins.module_utils import progress
-except ImportError:  # pragma: no cover
-    progress = None
+from ansible_collections.alicloud.ecs_images.plugins.module_utils.waiters import (
+    reporter_each, wait_image_usable, wait_until,
+)
 
 
 class InstanceSet:
@@ -392,9 +389,6 @@ class InstanceSet:
         def fetch():
             found = self.read_ids(ids)
             self.fresh.update(found)
-            if progress is not None:
-                for iid, item in found.items():
-                    progress.emit(self.mod.module, 'instance', iid, region=self.region, status=item.get('Status'))
             return found
 
         def done(found):
@@ -412,6 +406,7 @@ class InstanceSet:
 
         return wait_until(fetch, done, failed=failed, timeout=self.remaining(),
                           what='instance(s) %s to be %s' % (', '.join(ids), what),
+                          report=reporter_each(self.mod, 'instance', self.region),
                           expected=transition_seconds(expected, requested) if expected else None)
 
     def settle(self, instances):

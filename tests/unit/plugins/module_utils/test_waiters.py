@@ -413,3 +413,18 @@ def test_image_progress_falls_back_to_the_slowest_disk():
     assert W.image_progress(raw) == 20
     assert W.image_progress({'progress': 0, 'disk_device_mappings': [{'progress': '55%'}]}) == 55
     assert W.image_progress(None) is None
+
+
+def test_reporter_each_sends_one_line_per_resource(monkeypatch):
+    clock = FakeClock(start=0.0)
+    sent = []
+    monkeypatch.setattr(W.progress_transport, 'emit', lambda *a, **k: sent.append((a, k)))
+    monkeypatch.setattr(W.progress_transport, 'flush', lambda module: sent.append(('flush', {})))
+    states = iter([{'i-2': {'Status': 'Pending'}, 'i-1': {'Status': 'Starting'}},
+                   {'i-1': {'Status': 'Running'}, 'i-2': {'Status': 'Running'}}])
+    W.wait_until(lambda: next(states), lambda found: all(i['Status'] == 'Running' for i in found.values()),
+                 timeout=600, report=W.reporter_each(None, 'instance', 'cn-beijing'),
+                 sleep=clock.sleep, now=clock.now)
+    assert [(a[2], k['status']) if a != 'flush' else a for a, k in sent] == [
+        ('i-1', 'Starting'), ('i-2', 'Pending'), 'flush', ('i-1', 'Running'), ('i-2', 'Running'), 'flush']
+    assert all(a[:2] == (None, 'instance') and k['region'] == 'cn-beijing' for a, k in sent if a != 'flush')
