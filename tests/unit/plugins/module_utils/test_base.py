@@ -32,3 +32,27 @@ def test_a_read_only_module_does_not_load_what_only_failures_and_waits_need():
     loaded = set(name[len(prefix):] for name in out.stdout.split())
     assert 'base' in loaded and 'client' in loaded
     assert not loaded & {'failures', 'waiters', 'progress', 'credential_providers'}, loaded
+
+
+def test_results_are_printed_after_the_objects_so_far_are_frozen(monkeypatch):
+    """exit/fail call _ending() (gc.freeze) just before exit_json/fail_json: the interpreter's shutdown then skips
+    the cycle search over everything the run created (about 40 ms per module run)."""
+    events = []
+
+    class Ansible:
+        def exit_json(self, **result):
+            events.append(('exit', B.gc.get_freeze_count() > 0))
+
+        def fail_json(self, **result):
+            events.append(('fail', B.gc.get_freeze_count() > 0))
+
+    amodule = B.AlicloudModule.__new__(B.AlicloudModule)
+    amodule.module, amodule.diff_mode, amodule._clients, amodule._writes = Ansible(), False, {}, []
+    amodule.failure_extras = {}
+    B.gc.unfreeze()
+    try:
+        amodule.exit(False)
+        amodule.fail('bad input')
+    finally:
+        B.gc.unfreeze()
+    assert events == [('exit', True), ('fail', True)]
